@@ -1,0 +1,99 @@
+/*
+ * config.h: the configuration file (a Lua chunk evaluated in an empty
+ * sandbox) turned into a plain C struct with defaults and validation.
+ *
+ * Every key is optional; with no file at all the server runs on the
+ * embedded defaults below. An unknown key, a value of the wrong type or an
+ * invalid value is an error that names the file, the line and the key.
+ * Keys are written either as nested tables (sip = { listen = {...} }) or as
+ * dotted assignments (sip.listen = {...}); both forms are accepted.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stddef.h>
+
+#define SB_CONFIG_MAX_LISTEN 8
+#define SB_CONFIG_MAX_PATHS 8
+
+typedef enum { SB_TRANSPORT_UDP, SB_TRANSPORT_TCP } sb_transport_t;
+
+typedef struct sb_listen_s {
+    sb_transport_t transport;
+    char host[64];              /* IPv4 or IPv6 literal, no brackets */
+    int port;
+} sb_listen_t;
+
+/* Owner: the caller of sb_config_load / sb_config_defaults; all strings are
+ * owned by the struct and freed by sb_config_free. */
+typedef struct sb_config_s {
+    char *path;                 /* file it came from, NULL for defaults */
+
+    /* sip.* */
+    sb_listen_t sip_listen[SB_CONFIG_MAX_LISTEN];
+    int sip_listen_count;       /* default: udp and tcp on 127.0.0.1:5080 */
+    char *sip_domain;           /* default: the first listen host */
+    char *sip_outbound_proxy;   /* SIP URI or NULL */
+    int sip_min_expires;        /* registrar: default 60 */
+    int sip_max_expires;        /* registrar: default 3600 */
+    int sip_max_contacts;       /* per client login: default 10 */
+
+    /* http.* (the REST listener) */
+    char *http_host;            /* default 127.0.0.1 */
+    int http_port;              /* default 8080 */
+    size_t http_max_body;       /* default 1 MiB */
+    size_t http_max_header;     /* default 16 KiB */
+    int http_idle_timeout_ms;   /* default 60000 */
+    int http_request_timeout_ms;/* slow request: default 10000 */
+
+    /* store.* */
+    char *store_path;           /* default ./switchboard.db */
+
+    /* plugins.* */
+    char *plugin_paths[SB_CONFIG_MAX_PATHS];
+    int plugin_path_count;      /* default: the install's plugins/ folder */
+    char *plugin_options;       /* plugins.options as a Lua table
+                                   constructor ("{...}"), never NULL */
+
+    /* lua.* */
+    size_t lua_memory_limit;    /* bytes; default 256 MiB */
+    long lua_instruction_limit; /* per resume; default 10,000,000 */
+
+    /* console.* */
+    char *console_socket;       /* default: next to the database */
+
+    /* admin.* */
+    char *admin_email;          /* default administrator@company.com */
+    char *admin_password;       /* NULL: generated on first start */
+
+    /* log.* */
+    int log_level;              /* sb_log_level_t; default info */
+    char *log_file;             /* NULL: stderr */
+
+    /* refer.* */
+    int refer_notify;           /* send NOTIFY sipfrag; default 1 */
+
+    /* media.* */
+    int media_port_min;         /* default 20000 */
+    int media_port_max;         /* default 30000 */
+    int media_timeout_s;        /* no-RTP timeout; default 60 */
+    char *media_ip;             /* address put in SDP; default first SIP host */
+} sb_config_t;
+
+/* Fills cfg with the embedded defaults. default_plugins (borrowed, copied)
+ * is the install's plugins folder. Returns 0. */
+int sb_config_defaults(sb_config_t *cfg, const char *default_plugins);
+
+/* Loads path over the defaults. On failure returns SB_ECONFIG (or SB_EIO
+ * when the file cannot be read) and writes one line, "FILE:LINE: key:
+ * message", into errbuf (size errlen). cfg is left freeable either way. */
+int sb_config_load(sb_config_t *cfg, const char *path, char *errbuf,
+                   size_t errlen);
+
+/* Frees every string in cfg (not cfg itself). */
+void sb_config_free(sb_config_t *cfg);
+
+/* Returns borrowed "udp" or "tcp". */
+const char *sb_config_transport_name(sb_transport_t t);
+
+#endif

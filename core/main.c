@@ -1,0 +1,139 @@
+/*
+ * main.c: the command line. `switchboard [serve] [-c FILE]` runs the
+ * server; `check-config FILE` validates a configuration; `version` and
+ * `--help` print and exit. Exit codes (README.md, "Command line"):
+ *   0  success (serve: clean shutdown)
+ *   1  the server could not start or did not shut down cleanly
+ *   2  usage error (unknown command or option)
+ *   3  configuration error (file, line and key on stderr)
+ *
+ * Serving wires the modules in dependency order; any failure after the
+ * reactor exists stops it the ordered way, so nothing stays half-started.
+ */
+#include "util.h"
+#include "loop.h"
+#include "config.h"
+#include "store.h"
+#include "sip.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_START 1
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 3
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: switchboard [serve] [-c FILE]   run the server\n"
+            "       switchboard check-config FILE   check a configuration file\n"
+            "       switchboard version             print the version\n"
+            "       switchboard --help              show this help\n"
+            "\n"
+            "With no -c, the server runs on embedded defaults: SIP on UDP and\n"
+            "TCP 127.0.0.1:5080, REST on http://127.0.0.1:8080/restcomm, the\n"
+            "database ./switchboard.db.\n"
+            "\n"
+            "Exit status: 0 success, 1 start-up or shutdown failure, 2 usage\n"
+            "error, 3 configuration error.\n");
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The plugins and Lua library of the install, or of the source tree when
+ * running from a build directory. */
+static const char *data_dir(void)
+{
+    if (is_dir(SB_DATADIR "/plugins"))
+        return SB_DATADIR;
+    return SB_SOURCE_DIR;
+}
+
+static int load_config(sb_config_t *cfg, const char *path)
+{
+    char plugins[1024], err[1024];
+    snprintf(plugins, sizeof plugins, "%s/plugins", data_dir());
+    sb_config_defaults(cfg, plugins);
+    if (path == NULL)
+        return 0;
+    if (sb_config_load(cfg, path, err, sizeof err) != 0) {
+        fprintf(stderr, "switchboard: %s\n", err);
+        return EXIT_CONFIG;
+    }
+    return 0;
+}
+
+static int cmd_check_config(const char *path)
+{
+    sb_config_t cfg;
+    int rc = load_config(&cfg, path);
+    if (rc == 0)
+        printf("%s: OK\n", path);
+    sb_config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = "serve";
+    const char *config_path = NULL;
+    int i = 1;
+
+    if (i < argc && argv[i][0] != '-')
+        cmd = argv[i++];
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
+                   strcmp(cmd, "serve") == 0) {
+            config_path = argv[++i];
+        } else if (strcmp(cmd, "check-config") == 0 && config_path == NULL &&
+                   argv[i][0] != '-') {
+            config_path = argv[i];
+        } else {
+            fprintf(stderr, "switchboard: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+
+    if (strcmp(cmd, "version") == 0) {
+        printf("switchboard %s\n", SB_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "check-config") == 0) {
+        if (config_path == NULL) {
+            fprintf(stderr, "switchboard: check-config needs a FILE\n");
+            return EXIT_USAGE;
+        }
+        return cmd_check_config(config_path);
+    }
+    if (strcmp(cmd, "serve") != 0) {
+        fprintf(stderr, "switchboard: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+
+    sb_config_t cfg;
+    int rc = load_config(&cfg, config_path);
+    if (rc != 0) {
+        sb_config_free(&cfg);
+        return rc;
+    }
+    rc = sb_server_run(&cfg, data_dir());
+    sb_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/*
+ * agent.c: the nua agent: creation on the shared su_root, the event
+ * dispatcher, OPTIONS, unhandled requests and the ordered shutdown
+ * (nua_shutdown, then nua_destroy once the stack reports it is done).
+ *
+ * After every nua event the dispatcher calls sb_loop_sync(): the event may
+ * have started libuv work (an HTTP fetch, a timer) and libuv applies such
+ * changes only inside uv_run.
+ */
+#include "sip.h"
+#include "util.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NUA_MAGIC_T struct sb_sip_s
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag_io.h>
+
+/* Owner: the loop's shutdown (freed after nua_destroy). */
+struct sb_sip_s {
+    sb_loop_t *loop;
+    const sb_config_t *cfg;
+    nua_t *nua;
+    char uri[160];
+    uv_timer_t destroy_timer;   /* runs nua_destroy outside nua's callback */
+    int shutting_down;
+};
+
+/* sofia-sip's own log lines go to ours, at debug level. */
+static void on_sofia_log(void *stream, char const *fmt, va_list ap)
+{
+    if (!SB_LOG_ENABLED(SB_LOG_DEBUG))
+        return;
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    if (n > 0)
+        sb_log_emit(SB_LOG_DEBUG, NULL, "sofia: %s", line);
+}
+
+/* nua reports a failed bind without a reason, so we try the bind first to
+ * give the user one. The socket is closed at once; nua binds right after. */
+static int probe_bind(const sb_listen_t *l, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(l->host, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_addr(l->host, l->port, a);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_addr(l->host, l->port, a);
+        len = sizeof *a;
+    }
+    int fd = socket(ss.ss_family,
+                    l->transport == SB_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "sip: cannot create socket: %s", strerror(errno));
+        return SB_EIO;
+    }
+    int one = 1;
+    if (l->transport == SB_TRANSPORT_TCP)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, len);
+    int e = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, errlen, "sip: cannot listen on %s:%s:%d: %s",
+                 sb_config_transport_name(l->transport), l->host, l->port,
+                 strerror(e));
+        return SB_EIO;
+    }
+    return 0;
+}
+
+static void on_destroy_timer_closed(uv_handle_t *h)
+{
+    sb_sip_t *sip = h->data;
+    sb_loop_t *loop = sip->loop;
+    free(sip);
+    sb_loop_closed(loop);
+}
+
+static void on_destroy_timer(uv_timer_t *t)
+{
+    sb_sip_t *sip = t->data;
+    nua_destroy(sip->nua);
+    sip->nua = NULL;
+    uv_close((uv_handle_t *)&sip->destroy_timer, on_destroy_timer_closed);
+}
+
+static void on_nua_event(nua_event_t event, int status, char const *phrase,
+                         nua_t *nua, sb_sip_t *sip, nua_handle_t *nh,
+                         nua_hmagic_t *hmagic, sip_t const *msg, tagi_t tags[])
+{
+    switch (event) {
+    case nua_i_options:
+        /* nua has answered 200 with our Allow already. */
+        sb_debug("sip: OPTIONS answered %d", status);
+        nua_handle_destroy(nh);
+        break;
+    case nua_i_invite:
+        /* Calls come with the calls module; until then, refuse politely. */
+        nua_respond(nh, SIP_480_TEMPORARILY_UNAVAILABLE,
+                    SIPTAG_ALLOW_STR(SB_SIP_ALLOW), TAG_END());
+        nua_handle_destroy(nh);
+        break;
+    case nua_i_error:
+        sb_warn("sip: stack error %d %s", status, phrase ? phrase : "");
+        break;
+    case nua_r_shutdown:
+        if (status >= 200) {
+            sb_debug("sip: stack shut down (%d)", status);
+            uv_timer_start(&sip->destroy_timer, on_destroy_timer, 0, 0);
+        }
+        break;
+    default:
+        sb_log(SB_LOG_TRACE, "sip: event %s %d", nua_event_name(event), status);
+        break;
+    }
+    sb_loop_sync(sip->loop);
+}
+
+static void free_on_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_close(void *arg)
+{
+    sb_sip_t *sip = arg;
+    sip->shutting_down = 1;
+    nua_shutdown(sip->nua);
+}
+
+int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
+               char *err, size_t errlen)
+{
+    sb_sip_t *sip = SB_NEW(sb_sip_t);
+    int have_udp = 0, have_tcp = 0;
+    sip->loop = loop;
+    sip->cfg = cfg;
+
+    for (int i = 0; i < cfg->sip_listen_count; i++) {
+        int rc = probe_bind(&cfg->sip_listen[i], err, errlen);
+        if (rc != 0) {
+            free(sip);
+            return rc;
+        }
+        if (cfg->sip_listen[i].transport == SB_TRANSPORT_UDP)
+            have_udp = 1;
+        else
+            have_tcp = 1;
+    }
+    const sb_listen_t *l = &cfg->sip_listen[0];
+    int v6 = strchr(l->host, ':') != NULL;
+    /* Without a transport parameter a sip: URI binds both UDP and TCP. (A
+     * list such as "transport=udp,tcp" crashes tport_tbind in 1.12.11.) */
+    snprintf(sip->uri, sizeof sip->uri, "sip:%s%s%s:%d%s", v6 ? "[" : "", l->host,
+             v6 ? "]" : "", l->port,
+             have_udp && have_tcp ? "" : have_tcp ? ";transport=tcp" : ";transport=udp");
+
+    su_log_redirect(NULL, on_sofia_log, NULL);
+    uv_timer_init(sb_loop_uv(loop), &sip->destroy_timer);
+    sip->destroy_timer.data = sip;
+
+    sip->nua = nua_create(sb_loop_su_root(loop), on_nua_event, sip,
+                          NUTAG_URL(sip->uri),
+                          /* SIPTAG_ALLOW_STR replaces nua's default list
+                           * (NUTAG_ALLOW would merge with it, allowing
+                           * MESSAGE, SUBSCRIBE, REFER ...), so methods we
+                           * do not handle get 405 with our Allow. */
+                          SIPTAG_ALLOW_STR(SB_SIP_ALLOW),
+                          NUTAG_AUTOANSWER(0),
+                          NUTAG_ENABLEMESSAGE(0),
+                          NUTAG_ENABLEINVITE(1),
+                          SIPTAG_USER_AGENT_STR("Switchboard/" SB_VERSION_STRING),
+                          TAG_END());
+    if (sip->nua == NULL) {
+        snprintf(err, errlen, "sip: cannot start the SIP stack on %s", sip->uri);
+        /* The timer is freed with sip once libuv has closed it. */
+        sip->loop = loop;
+        uv_close((uv_handle_t *)&sip->destroy_timer, free_on_close);
+        return SB_EIO;
+    }
+    sb_loop_add_closer(loop, "sip", on_close, sip);
+    sb_info("sip: listening on %s", sip->uri);
+    *out = sip;
+    return 0;
+}
+
+const char *sb_sip_bound_uri(sb_sip_t *sip) { return sip->uri; }

@@ -1,0 +1,30 @@
+/* store_int.h: shared between the files of core/store only. */
+#ifndef SB_STORE_INT_H
+#define SB_STORE_INT_H
+
+#include "store.h"
+#include <sqlite3.h>
+
+#define SB_STMT_CACHE 256
+
+struct sb_store_s {
+    sqlite3 *db;
+    char *path;
+    int version;
+    char instance_id[SB_SID_SIZE];
+    struct {
+        char *sql;                  /* owned copy, the cache key */
+        sqlite3_stmt *stmt;
+    } cache[SB_STMT_CACHE];
+    int cached;
+};
+
+/* Returns a cached, reset statement for sql (borrowed until close), or NULL
+ * after logging the error. */
+sqlite3_stmt *sb__store_prepare(sb_store_t *store, const char *sql);
+/* Runs sql (no results). Returns 0 or SB_ESTORE, logging the error. */
+int sb__store_exec(sb_store_t *store, const char *sql);
+/* Returns an owned copy of column i, or NULL for SQL NULL. */
+char *sb__store_col_text(sqlite3_stmt *st, int i);
+
+#endif

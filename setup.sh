@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Switchboard set-up: installs the Debian packages it needs (only the
+# missing ones), configures and builds with CMake, then either runs the
+# server on embedded defaults or runs every test.
+#
+#   ./setup.sh serve [switchboard args...]   build, then run the server
+#   ./setup.sh test                          build, run all tests (unit,
+#                                            spec, integration), then again
+#                                            under ASan+UBSan (unit and
+#                                            integration)
+#   ./setup.sh build                         build only
+#
+# Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
+# build-asan), JOBS (default: number of cores), SB_SKIP_ASAN=1 skips the
+# sanitizer pass.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+BUILD_DIR=${BUILD_DIR:-build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+JOBS=${JOBS:-$(nproc)}
+
+# Debian packages: build tools, libraries, and the tools the tests drive.
+PACKAGES=(
+  build-essential cmake pkg-config
+  libuv1-dev liblua5.4-dev lua5.4 libsofia-sip-ua-dev node-llhttp
+  libxml2-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
+  libedit-dev libssl-dev
+  libcmocka-dev lua-busted sip-tester curl sqlite3 python3 tmux
+)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "setup: installing ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=sudo; else
+      echo "setup: run as root, or install: ${missing[*]}" >&2; exit 1
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_ctest() { # dir, ctest args...
+  local dir=$1; shift
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@"
+}
+
+cmd=${1:-serve}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  serve)
+    install_packages
+    build "$BUILD_DIR"
+    exec "$BUILD_DIR/switchboard" "$@"
+    ;;
+  build)
+    install_packages
+    build "$BUILD_DIR"
+    ;;
+  test)
+    install_packages
+    build "$BUILD_DIR"
+    status=0
+    run_ctest "$BUILD_DIR" || status=1
+    if [ "${SB_SKIP_ASAN:-0}" != 1 ]; then
+      echo "setup: sanitizer pass (AddressSanitizer + UBSan)"
+      build "$ASAN_BUILD_DIR" -DSB_SANITIZE=ON
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_ctest "$ASAN_BUILD_DIR" -L 'unit|integration' || status=1
+    fi
+    exit $status
+    ;;
+  *)
+    echo "usage: ./setup.sh serve|test|build" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# runner.sh BINARY TESTDIR: starts the built server on loopback in a
+# temporary directory with fresh ports and database, runs TESTDIR/run.sh
+# against it, and always stops the server (TERM, then KILL after 15 s).
+# The test fails if run.sh fails, if the server does not shut down
+# cleanly (exit 0), or if its log shows a sanitizer report.
+#
+# TESTDIR may hold config.lua: extra configuration appended to the base.
+set -uo pipefail
+
+bin=$(readlink -f "$1")
+testdir=$(readlink -f "$2")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+SB_TMP=$(mktemp -d /tmp/sb-it.XXXXXX)
+read -r SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 < <(python3 "$here/free_ports.py" 4)
+SB_LOG=$SB_TMP/server.log
+SB_CONF=$SB_TMP/switchboard.conf.lua
+SB_DB=$SB_TMP/switchboard.db
+SB_ADMIN_EMAIL=admin@example.com
+SB_ADMIN_PASSWORD=Integration-Test-Pw1
+SB_BASE="http://127.0.0.1:$SB_HTTP_PORT/restcomm/2012-04-24"
+SB_BIN=$bin
+SB_TEST_DIR=$testdir
+export SB_TMP SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 SB_LOG SB_CONF SB_DB \
+       SB_ADMIN_EMAIL SB_ADMIN_PASSWORD SB_BASE SB_BIN SB_TEST_DIR
+
+cat >"$SB_CONF" <<CONF
+sip.listen = { "udp:127.0.0.1:$SB_SIP_PORT", "tcp:127.0.0.1:$SB_SIP_PORT" }
+http.listen = "127.0.0.1:$SB_HTTP_PORT"
+store.path = "$SB_DB"
+console.socket = "$SB_TMP/console.sock"
+admin.email = "$SB_ADMIN_EMAIL"
+admin.password = "$SB_ADMIN_PASSWORD"
+log.level = "debug"
+media.port_min = 40000 + ($SB_SIP_PORT % 200) * 100
+media.port_max = 40000 + ($SB_SIP_PORT % 200) * 100 + 99
+CONF
+[ -f "$testdir/config.lua" ] && sed "s|@TMP@|$SB_TMP|g; s|@AUX_PORT@|$SB_AUX_PORT|g" \
+  "$testdir/config.lua" >>"$SB_CONF"
+
+server_pid=""
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null
+  for _ in $(seq 150); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "runner: server did not stop in 15 s; killing it" >&2
+    kill -KILL "$server_pid" 2>/dev/null
+  fi
+  wait "$server_pid"
+  server_rc=$?
+  server_pid=""
+}
+
+cleanup() {
+  stop_server
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$SB_TMP"
+}
+trap cleanup EXIT
+
+# Start the server; the test may set SB_NO_START=1 in its own flow.
+start_server() {
+  (cd "$SB_TMP" && exec timeout 240 "$bin" -c "$SB_CONF") >>"$SB_LOG" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    if grep -Eq " ready in [0-9]+ ms" "$SB_LOG" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "runner: server exited during start-up:" >&2; cat "$SB_LOG" >&2
+      server_pid=""; return 1
+    fi
+    sleep 0.1
+  done
+  echo "runner: server not ready in 10 s" >&2; cat "$SB_LOG" >&2
+  return 1
+}
+export -f start_server stop_server 2>/dev/null
+
+if ! start_server; then exit 1; fi
+
+(
+  source "$here/lib.sh"
+  cd "$testdir"
+  source ./run.sh
+)
+test_rc=$?
+
+server_rc=0
+stop_server
+status=0
+if [ $test_rc -ne 0 ]; then
+  echo "runner: test failed ($test_rc); server log follows" >&2
+  tail -n 80 "$SB_LOG" >&2
+  status=1
+fi
+if [ "$server_rc" -ne 0 ]; then
+  echo "runner: server exited with $server_rc on SIGTERM (want 0)" >&2
+  tail -n 40 "$SB_LOG" >&2
+  status=1
+fi
+if grep -Eq "AddressSanitizer|runtime error:|LeakSanitizer" "$SB_LOG"; then
+  echo "runner: sanitizer report in the server log" >&2
+  grep -E -A30 "AddressSanitizer|runtime error:|LeakSanitizer" "$SB_LOG" >&2 | head -80
+  status=1
+fi
+exit $status

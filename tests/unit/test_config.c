@@ -1,0 +1,240 @@
+/* test_config.c: the configuration file: defaults, every key, and every
+ * kind of error with its file, line and key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "util.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+
+static char tmpdir[] = "/tmp/sb-config-XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads text; returns the rc and leaves the error line in err. */
+static int load_text(const char *text, char *err, size_t errlen)
+{
+    sb_config_t cfg;
+    sb_config_defaults(&cfg, "/plugins");
+    int rc = sb_config_load(&cfg, write_conf("t.lua", text), err, errlen);
+    sb_config_free(&cfg);
+    return rc;
+}
+
+static void test_config_defaults_match_design(void **state)
+{
+    sb_config_t cfg;
+    sb_config_defaults(&cfg, "/usr/share/switchboard/plugins");
+    assert_int_equal(cfg.sip_listen_count, 2);
+    assert_int_equal(cfg.sip_listen[0].transport, SB_TRANSPORT_UDP);
+    assert_int_equal(cfg.sip_listen[1].transport, SB_TRANSPORT_TCP);
+    assert_string_equal(cfg.sip_listen[0].host, "127.0.0.1");
+    assert_int_equal(cfg.sip_listen[0].port, 5080);
+    assert_string_equal(cfg.sip_domain, "127.0.0.1");
+    assert_null(cfg.sip_outbound_proxy);
+    assert_string_equal(cfg.http_host, "127.0.0.1");
+    assert_int_equal(cfg.http_port, 8080);
+    assert_string_equal(cfg.store_path, "./switchboard.db");
+    assert_string_equal(cfg.console_socket, "./switchboard.sock");
+    assert_string_equal(cfg.admin_email, "administrator@company.com");
+    assert_null(cfg.admin_password);
+    assert_int_equal(cfg.plugin_path_count, 1);
+    assert_string_equal(cfg.plugin_paths[0], "/usr/share/switchboard/plugins");
+    assert_int_equal(cfg.refer_notify, 1);
+    assert_int_equal(cfg.log_level, SB_LOG_INFO);
+    sb_config_free(&cfg);
+}
+
+static void test_config_full_file_sets_every_key(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    int rc = sb_config_load(&cfg, SB_FIXTURES "/config/full.lua", err, sizeof err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(cfg.sip_listen[0].port, 5090);
+    assert_string_equal(cfg.sip_domain, "pbx.example.com");
+    assert_string_equal(cfg.sip_outbound_proxy, "sip:carrier.example.com:5060");
+    assert_int_equal(cfg.sip_min_expires, 30);
+    assert_int_equal(cfg.http_port, 8090);
+    assert_string_equal(cfg.store_path, "/tmp/sb-test.db");
+    assert_int_equal(cfg.plugin_path_count, 2);
+    assert_string_equal(cfg.plugin_paths[1], "/srv/plugins");
+    assert_non_null(strstr(cfg.plugin_options, "[\"refer\"]="));
+    assert_non_null(strstr(cfg.plugin_options, "[\"strict\"]=true"));
+    assert_string_equal(cfg.console_socket, "/tmp/sb-test.sock");
+    assert_string_equal(cfg.admin_email, "ops@example.com");
+    assert_string_equal(cfg.admin_password, "Secret-Passw0rd");
+    assert_int_equal(cfg.log_level, SB_LOG_DEBUG);
+    assert_string_equal(cfg.log_file, "/tmp/sb-test.log");
+    assert_int_equal(cfg.refer_notify, 0);
+    assert_int_equal(cfg.media_port_min, 30000);
+    assert_string_equal(cfg.path, SB_FIXTURES "/config/full.lua");
+    sb_config_free(&cfg);
+}
+
+static void test_config_derived_defaults_follow_file(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    const char *p = write_conf("d.lua", "sip.listen = { \"udp:127.0.0.2:5060\" }\n"
+                                        "store.path = \"/var/lib/sb/main.db\"\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    assert_string_equal(cfg.sip_domain, "127.0.0.2");
+    assert_string_equal(cfg.console_socket, "/var/lib/sb/main.sock");
+    sb_config_free(&cfg);
+}
+
+static void test_config_plugin_options_round_trip_through_lua(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    const char *p = write_conf("o.lua",
+        "plugins.options = { refer = { note = \"a \\\"q\\\"\\n\", n = 3 } }\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    lua_State *L = luaL_newstate();
+    char *chunk = sb_xasprintf("return %s", cfg.plugin_options);
+    assert_int_equal(luaL_loadstring(L, chunk), LUA_OK);
+    assert_int_equal(lua_pcall(L, 0, 1, 0), LUA_OK);
+    lua_getfield(L, -1, "refer");
+    lua_getfield(L, -1, "note");
+    assert_string_equal(lua_tostring(L, -1), "a \"q\"\n");
+    lua_getfield(L, -2, "n");
+    assert_int_equal(lua_tointeger(L, -1), 3);
+    lua_close(L);
+    free(chunk);
+    sb_config_free(&cfg);
+}
+
+/* Each bad file gives rc SB_ECONFIG and this exact "file:line: key" start. */
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    char err[512] = "";
+    char want[300];
+    assert_int_equal(load_text(text, err, sizeof err), SB_ECONFIG);
+    snprintf(want, sizeof want, "%s/t.lua:%s", tmpdir, where);
+    if (strncmp(err, want, strlen(want)) != 0 || strstr(err, what) == NULL)
+        fail_msg("got \"%s\", want prefix \"%s\" containing \"%s\"", err, want, what);
+}
+
+static void test_config_syntax_error_names_line(void **state)
+{
+    expect_error("sip = {\n  listen = { \"udp:127.0.0.1:5080\" \n\n", "4:", "expected");
+}
+
+static void test_config_unknown_top_level_key(void **state)
+{
+    expect_error("-- a comment\nsipp = { listen = {} }\n", "2:", "unknown key 'sipp'");
+}
+
+static void test_config_unknown_nested_key(void **state)
+{
+    expect_error("sip = {\n  domain = \"x\",\n  lissten = { \"udp:127.0.0.1:1\" },\n}\n",
+                 "3: sip.lissten", "unknown key");
+}
+
+static void test_config_unknown_dotted_key(void **state)
+{
+    expect_error("\nhttp.lissten = \"127.0.0.1:1\"\n", "2:", "unknown key 'http.lissten'");
+}
+
+static void test_config_non_numeric_port(void **state)
+{
+    expect_error("sip = {\n listen = { \"udp:127.0.0.1:50x0\" } }\n", "2: sip.listen",
+                 "port must be a number");
+    expect_error("http.listen = \"127.0.0.1:http\"\n", "1: http.listen",
+                 "port must be a number");
+}
+
+static void test_config_wrong_type(void **state)
+{
+    expect_error("log = {\n  level = 3 }\n", "2: log.level", "expected");
+    expect_error("refer = { notify = \"no\" }\n", "1: refer.notify", "expected a boolean");
+    expect_error("store = { path = 12 }\n", "1: store.path", "expected a string");
+    expect_error("sip = \"x\"\n", "1:", "expected a table");
+}
+
+static void test_config_bad_values(void **state)
+{
+    expect_error("sip.listen = { \"sctp:127.0.0.1:5060\" }\n", "1: sip.listen",
+                 "transport must be udp or tcp");
+    expect_error("sip.outbound_proxy = \"carrier.example.com\"\n",
+                 "1: sip.outbound_proxy", "not a SIP URI");
+    expect_error("media = { port_min = 30000, port_max = 20000 }\n", "1: media.port_max",
+                 "greater");
+    expect_error("sip.listen = { \"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5061\" }\n",
+                 "1: sip.listen", "same IP and port");
+    expect_error("admin.password = \"short\"\n", "1: admin.password", "at least 8");
+}
+
+static void test_config_reading_unknown_name_is_error(void **state)
+{
+    expect_error("x = os.getenv(\"HOME\")\n", "1:", "unknown");
+}
+
+static void test_config_endless_loop_is_stopped(void **state)
+{
+    expect_error("while true do end\n", "1:", "too long");
+}
+
+static void test_config_missing_file_is_io_error(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(sb_config_load(&cfg, "/nonexistent/sb.lua", err, sizeof err), SB_EIO);
+    assert_non_null(strstr(err, "/nonexistent/sb.lua"));
+    sb_config_free(&cfg);
+}
+
+static int setup(void **state)
+{
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults_match_design),
+        cmocka_unit_test(test_config_full_file_sets_every_key),
+        cmocka_unit_test(test_config_derived_defaults_follow_file),
+        cmocka_unit_test(test_config_plugin_options_round_trip_through_lua),
+        cmocka_unit_test(test_config_syntax_error_names_line),
+        cmocka_unit_test(test_config_unknown_top_level_key),
+        cmocka_unit_test(test_config_unknown_nested_key),
+        cmocka_unit_test(test_config_unknown_dotted_key),
+        cmocka_unit_test(test_config_non_numeric_port),
+        cmocka_unit_test(test_config_wrong_type),
+        cmocka_unit_test(test_config_bad_values),
+        cmocka_unit_test(test_config_reading_unknown_name_is_error),
+        cmocka_unit_test(test_config_endless_loop_is_stopped),
+        cmocka_unit_test(test_config_missing_file_is_io_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,378 @@
+/*
+ * relay.c: the packet path. Every RTP packet from a phone lands in the
+ * engine's one receive buffer, is checked against the latched source
+ * (symmetric RTP), counted, and, when the endpoint is bridged, rewritten in
+ * place (SSRC, sequence, timestamp, payload type; G.711 transcoded when the
+ * legs differ) and sent from the peer endpoint's socket with
+ * uv_udp_try_send. Telephone-events are relayed the same way and reported
+ * upward once per event; comfort noise is counted and dropped. Nothing here
+ * allocates, except a copy when the kernel's send buffer is full.
+ * RTCP from phones is counted, not relayed: each leg gets our own reports.
+ */
+#include "engine_int.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/time.h>
+
+/* A phone silent this long may re-latch from a new address (NAT rebinding,
+ * a phone that changed its source port). */
+#define RELATCH_MS 2000
+/* A telephone-event with no end packet is reported after this silence. */
+#define DTMF_STALE_MS 1000
+#define RTCP_INTERVAL_MS 5000
+#define MAX_QUEUED_SENDS 64
+
+typedef struct {
+    uv_udp_send_t req;
+    sb_media_endpoint_t *ep;
+    uint8_t data[];
+} queued_send_t;
+
+void sb__media_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    sb_media_endpoint_t *ep = h->data;
+    buf->base = (char *)ep->engine->rxbuf;
+    buf->len = sizeof(ep->engine->rxbuf);
+}
+
+static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    if (a->sa_family != b->ss_family)
+        return 0;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port &&
+               x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static void copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    memcpy(dst, src, src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                 : sizeof(struct sockaddr_in));
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static void on_queued_sent(uv_udp_send_t *req, int status)
+{
+    queued_send_t *q = (queued_send_t *)req;
+    if (status != 0 && status != UV_ECANCELED)
+        q->ep->st.tx_dropped++;
+    free(q);
+}
+
+void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
+                    size_t n)
+{
+    uv_udp_t *h = rtcp ? &ep->rtcp : &ep->rtp;
+    const struct sockaddr *to =
+        (const struct sockaddr *)(rtcp ? &ep->remote_rtcp : &ep->remote);
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int rc = uv_udp_try_send(h, &b, 1, to);
+    if (rc == UV_EAGAIN && uv_udp_get_send_queue_count(h) < MAX_QUEUED_SENDS) {
+        /* The socket is full (or older sends wait): keep the order and
+         * copy the packet, since the receive buffer is reused at once. */
+        queued_send_t *q = sb_xmalloc(sizeof(*q) + n);
+        q->ep = ep;
+        memcpy(q->data, p, n);
+        b = uv_buf_init((char *)q->data, (unsigned)n);
+        rc = uv_udp_send(&q->req, h, &b, 1, to, on_queued_sent);
+        if (rc) {
+            free(q);
+        } else {
+            ep->st.tx_queued++;
+            rc = (int)n;
+        }
+    }
+    if (rc < 0) {
+        ep->st.tx_dropped++;
+        return;
+    }
+    if (rtcp) {
+        ep->st.rtcp_tx++;
+    } else {
+        ep->st.tx_packets++;
+        ep->st.tx_bytes += n;
+    }
+}
+
+/* Rewrites the packet at p (already parsed into h) for q's stream and
+ * sends it to q's phone. */
+static void forward(sb_media_endpoint_t *q, uint8_t *p, size_t n,
+                    const sb__rtp_t *h, int pt, uint32_t samples, uint64_t now)
+{
+    uint16_t seq;
+    uint32_t ts;
+    int marker = h->marker;
+    sb__outstream_map(&q->out, h->ssrc, h->seq, h->ts, samples, now, &seq, &ts,
+                      &marker);
+    sb__rtp_rewrite(p, marker, pt, seq, ts, q->out.ssrc);
+    sb__media_send(q, 0, p, n);
+}
+
+void sb__media_send_dtmf_packet(sb_media_endpoint_t *ep, int marker,
+                                const sb__dtmf_t *ev)
+{
+    sb__dtmf_tx_t *t = &ep->txd;
+    uint8_t pkt[SB__RTP_HDR + SB__DTMF_PAYLOAD];
+    if (!ep->can_send) {
+        ep->st.tx_dropped++;
+        return;
+    }
+    uint16_t seq;
+    uint32_t ts;
+    /* The generator is a source of its own; its "SSRC" only has to differ
+     * from what was relayed before, which the reset at start guarantees. */
+    sb__outstream_map(&ep->out, ~ep->out.ssrc, t->seq++, t->event_ts, 0,
+                      uv_now(ep->engine->loop), &seq, &ts, &marker);
+    sb__rtp_write_header(pkt, marker, ep->nego.tx_dtmf_pt, seq, ts,
+                         ep->out.ssrc);
+    sb__dtmf_build(pkt + SB__RTP_HDR, ev);
+    sb__media_send(ep, 0, pkt, sizeof(pkt));
+}
+
+/* ---- receiving ------------------------------------------------------------------ */
+
+/* Symmetric RTP: the first acceptable packet decides where we send, and
+ * later packets must come from there, unless it fell silent long enough to
+ * re-latch. Returns 1 when the packet may be used. */
+static int check_source(sb_media_endpoint_t *ep, const struct sockaddr *addr,
+                        uint64_t now)
+{
+    if (ep->latched && same_addr(addr, &ep->remote))
+        return 1;
+    if (ep->latched && now - ep->last_rx_ms < RELATCH_MS)
+        return 0;
+    if (addr->sa_family != ep->engine->bind_addr.ss_family)
+        return 0;
+    copy_addr(&ep->remote, addr);
+    ep->latched = 1;
+    ep->st.latched = 1;
+    /* A phone that can only be reached through its NAT mapping can now be
+     * sent to even if its SDP said 0.0.0.0 or a private address. */
+    ep->has_remote = 1;
+    return 1;
+}
+
+typedef struct {
+    int count;
+    int digit[2];
+    int duration_ms[2];
+} dtmf_reports_t;
+
+static void dtmf_report_add(dtmf_reports_t *r, int event, uint16_t duration)
+{
+    char d = sb__dtmf_digit_of(event);
+    if (d && r->count < 2) {
+        r->digit[r->count] = d;
+        r->duration_ms[r->count] = duration / SB__RTP_CLOCK_KHZ;
+        r->count++;
+    }
+}
+
+static void dtmf_received(sb_media_endpoint_t *ep, const sb__rtp_t *h,
+                          const sb__dtmf_t *ev, uint64_t now,
+                          dtmf_reports_t *r)
+{
+    sb__dtmf_rx_t *d = &ep->rxd;
+    if (!d->active || h->ts != d->ts) {
+        if (d->active && !d->reported)
+            dtmf_report_add(r, d->event, d->duration);
+        d->active = 1;
+        d->ts = h->ts;
+        d->event = ev->event;
+        d->duration = 0;
+        d->reported = 0;
+    }
+    d->last_ms = now;
+    if (ev->duration > d->duration)
+        d->duration = ev->duration;
+    if (ev->end && !d->reported) {
+        d->reported = 1;
+        dtmf_report_add(r, d->event, d->duration);
+    }
+}
+
+static void dtmf_deliver(sb_media_endpoint_t *ep, const dtmf_reports_t *r)
+{
+    sb_media_engine_t *e = ep->engine;
+    for (int i = 0; i < r->count && !ep->destroying; i++) {
+        ep->st.rx_dtmf++;
+        if (e->ev.on_dtmf)
+            e->ev.on_dtmf(ep, (char)r->digit[i], r->duration_ms[i], e->ev.arg);
+    }
+}
+
+void sb__media_flush_dtmf(sb_media_endpoint_t *ep, uint64_t now)
+{
+    sb__dtmf_rx_t *d = &ep->rxd;
+    if (!d->active || d->reported || now - d->last_ms < DTMF_STALE_MS)
+        return;
+    dtmf_reports_t r = {0};
+    d->reported = 1;
+    dtmf_report_add(&r, d->event, d->duration);
+    dtmf_deliver(ep, &r);
+}
+
+void sb__media_on_rtp(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
+                      const struct sockaddr *addr, unsigned flags)
+{
+    sb_media_endpoint_t *ep = handle->data;
+    if (nread <= 0 || addr == NULL || ep->destroying)
+        return;
+    if (flags & UV_UDP_PARTIAL) {
+        ep->st.rx_dropped++;
+        return;
+    }
+    uint8_t *p = (uint8_t *)buf->base;
+    size_t n = (size_t)nread;
+    uint64_t now = uv_now(ep->engine->loop);
+    sb__rtp_t h;
+
+    if (sb__rtp_is_rtcp(p, n)) {            /* rtcp-mux from the phone */
+        ep->st.rtcp_rx++;
+        return;
+    }
+    if (sb__rtp_parse(p, n, &h) != 0) {
+        ep->st.rx_dropped++;
+        return;
+    }
+    sb__pt_kind_t kind = (sb__pt_kind_t)ep->nego.rx_kind[h.pt];
+    if (kind == SB__PT_NONE || !check_source(ep, addr, now)) {
+        ep->st.rx_dropped++;
+        return;
+    }
+    ep->st.rx_packets++;
+    ep->st.rx_bytes += n;
+    ep->last_rx_ms = now;
+    ep->timed_out = 0;
+    sb__rxstats_update(&ep->rx, h.ssrc, h.seq);
+
+    sb_media_endpoint_t *q = ep->peer;
+    int relay = q && q->can_send && !q->txd.active;
+    switch (kind) {
+    case SB__PT_CN:
+        ep->st.rx_cn++;
+        return;
+    case SB__PT_DTMF: {
+        sb__dtmf_t ev;
+        if (sb__dtmf_parse(p + h.payload_off, h.payload_len, &ev) != 0) {
+            ep->st.rx_dropped++;
+            return;
+        }
+        dtmf_reports_t r = {0};
+        dtmf_received(ep, &h, &ev, now, &r);
+        if (relay && q->nego.tx_dtmf_pt >= 0)
+            forward(q, p, n, &h, q->nego.tx_dtmf_pt, 0, now);
+        /* Last: the user may destroy ep (or q) from the callback. */
+        dtmf_deliver(ep, &r);
+        return;
+    }
+    default: {
+        if (!relay || q->nego.codec == SB_MEDIA_CODEC_NONE)
+            return;
+        sb_media_codec_t from = kind == SB__PT_PCMU ? SB_MEDIA_PCMU
+                                                    : SB_MEDIA_PCMA;
+        sb__media_g711_transcode(p + h.payload_off, h.payload_len, from,
+                                 q->nego.codec);
+        forward(q, p, n, &h, q->nego.tx_pt, (uint32_t)h.payload_len, now);
+        return;
+    }
+    }
+}
+
+void sb__media_on_rtcp(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
+                       const struct sockaddr *addr, unsigned flags)
+{
+    sb_media_endpoint_t *ep = handle->data;
+    if (nread <= 0 || addr == NULL || ep->destroying)
+        return;
+    if (!sb__rtp_is_rtcp((const uint8_t *)buf->base, (size_t)nread)) {
+        ep->st.rx_dropped++;
+        return;
+    }
+    if (!ep->rtcp_latched &&
+        addr->sa_family == ep->engine->bind_addr.ss_family) {
+        copy_addr(&ep->remote_rtcp, addr);
+        ep->rtcp_latched = 1;
+    }
+    ep->st.rtcp_rx++;
+}
+
+/* ---- RTCP reports ----------------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* A compound packet: SR (with one report block when we receive) and SDES
+ * with a CNAME (RFC 3550 section 6.1). Jitter, LSR and DLSR are 0. */
+void sb__media_rtcp_tick(sb_media_endpoint_t *ep, uint64_t now)
+{
+    if (now < ep->next_rtcp_ms || !ep->can_send || !ep->out.started)
+        return;
+    ep->next_rtcp_ms = now + RTCP_INTERVAL_MS - 500 +
+                       sb__media_random(ep->engine) % 1000;
+    uint8_t pkt[28 + 24 + 4 + 20];
+    int rc = ep->rx.init ? 1 : 0;
+    size_t sr_len = 28 + 24 * (size_t)rc;
+    pkt[0] = (uint8_t)(0x80 | rc);
+    pkt[1] = 200;
+    pkt[2] = 0;
+    pkt[3] = (uint8_t)(sr_len / 4 - 1);
+    put32(pkt + 4, ep->out.ssrc);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    put32(pkt + 8, (uint32_t)tv.tv_sec + 2208988800u);
+    put32(pkt + 12, (uint32_t)(((uint64_t)tv.tv_usec << 32) / 1000000));
+    uint64_t el = now > ep->out.last_ms ? now - ep->out.last_ms : 0;
+    put32(pkt + 16, ep->out.last_ts + (uint32_t)(el * SB__RTP_CLOCK_KHZ));
+    put32(pkt + 20, (uint32_t)ep->st.tx_packets);
+    put32(pkt + 24, (uint32_t)(ep->st.tx_bytes - SB__RTP_HDR * ep->st.tx_packets));
+    if (rc) {
+        uint8_t *b = pkt + 28;
+        uint32_t expected = sb__rxstats_ext_max(&ep->rx) - ep->rx.base_seq + 1;
+        uint32_t received = (uint32_t)ep->rx.received;
+        uint32_t exp_int = expected - ep->rtcp_expected_prior;
+        uint32_t rec_int = received - ep->rtcp_received_prior;
+        ep->rtcp_expected_prior = expected;
+        ep->rtcp_received_prior = received;
+        int32_t lost_int = (int32_t)(exp_int - rec_int);
+        uint32_t fraction = exp_int == 0 || lost_int <= 0
+                                ? 0 : ((uint32_t)lost_int << 8) / exp_int;
+        uint64_t lost = sb__rxstats_lost(&ep->rx);
+        if (lost > 0x7FFFFF)
+            lost = 0x7FFFFF;
+        put32(b, ep->rx.ssrc);
+        put32(b + 4, ((fraction & 0xFF) << 24) | (uint32_t)lost);
+        put32(b + 8, sb__rxstats_ext_max(&ep->rx));
+        put32(b + 12, 0);
+        put32(b + 16, 0);
+        put32(b + 20, 0);
+    }
+    /* SDES: one chunk, CNAME "switchboard", padded to 32 bits. */
+    uint8_t *s = pkt + sr_len;
+    static const char cname[] = "switchboard";
+    size_t clen = sizeof(cname) - 1;
+    size_t chunk = 4 + 2 + clen + 1;        /* ssrc, item, END */
+    chunk = (chunk + 3) & ~(size_t)3;
+    memset(s, 0, 4 + chunk);
+    s[0] = 0x81;
+    s[1] = 202;
+    s[3] = (uint8_t)(chunk / 4);
+    put32(s + 4, ep->out.ssrc);
+    s[8] = 1;
+    s[9] = (uint8_t)clen;
+    memcpy(s + 10, cname, clen);
+    sb__media_send(ep, 1, pkt, sr_len + 4 + chunk);
+}

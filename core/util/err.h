@@ -35,7 +35,8 @@
     X(ESTATE,   20, "wrong state",                    "state")               \
     X(ELIMIT,   21, "limit reached",                  "limit")               \
     X(ESYNTAX,  22, "syntax error",                   "syntax")              \
-    X(ECODEC,   23, "no common codec",                "codec")
+    X(ECODEC,   23, "no common codec",                "codec")               \
+    X(ESCRIPT,  24, "script error",                   "script")
 
 #define SB_ERR_BASE (UV_ERRNO_MAX - 1000)
 

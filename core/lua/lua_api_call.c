@@ -1,0 +1,395 @@
+/*
+ * lua_api_call.c: the "sb.call" userdata, the call object plugins and the
+ * RCML interpreter receive.
+ *
+ * A userdata holds a pointer to the call, its ops and one reference
+ * (STYLE.md 6). The same call pushed twice gives the same userdata (a
+ * weak-valued cache keyed by the call pointer), so handles compare equal.
+ * When the call ends, sb_lua_call_dead marks the userdata dead and drops
+ * its reference at once; __gc only drops the reference of a live handle,
+ * it never hangs up.
+ *
+ * Fields: sid, account_sid, from, to, direction, status, caller_name,
+ * answered, alive. Methods: params, answer (waits), hangup, reject,
+ * pause (waits). See docs/plugin-api.md.
+ */
+#include <string.h>
+
+#include "lua_int.h"
+
+#define CALL_MT "sb.call"
+#define CACHE_KEY "sb.call.cache"
+
+/* Owner: Lua (full userdata). */
+typedef struct lcall_s {
+    void *call;                 /* NULL once dead */
+    const sb_lua_call_ops_t *ops;
+    int dead;
+    char sid[SB_SID_SIZE];      /* kept after death for logs */
+} lcall_t;
+
+static lcall_t *check_call(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, CALL_MT);
+}
+
+static void push_cache(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+}
+
+void sb_lua_call_push(sb_lua_t *rt, lua_State *L, void *call,
+                      const sb_lua_call_ops_t *ops)
+{
+    SB_LUA_UNCAPPED_BEGIN(rt);
+    push_cache(L);
+    if (lua_rawgetp(L, -1, call) == LUA_TUSERDATA) {
+        lua_remove(L, -2);
+        SB_LUA_UNCAPPED_END(rt);
+        return;
+    }
+    lua_pop(L, 1);
+    lcall_t *c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
+    c->call = call;
+    c->ops = ops;
+    sb_rcml_call_info_t ci;
+    memset(&ci, 0, sizeof ci);
+    ops->info(call, &ci);
+    snprintf(c->sid, sizeof c->sid, "%s", ci.call_sid ? ci.call_sid : "");
+    ops->ref(call);
+    luaL_setmetatable(L, CALL_MT);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, call);   /* cache[call] = ud */
+    lua_remove(L, -2);
+    SB_LUA_UNCAPPED_END(rt);
+}
+
+void sb_lua_call_dead(sb_lua_t *rt, void *call)
+{
+    lua_State *L = rt->L;
+    if (L == NULL)
+        return;
+    push_cache(L);
+    if (lua_rawgetp(L, -1, call) == LUA_TUSERDATA) {
+        lcall_t *c = lua_touserdata(L, -1);
+        if (!c->dead) {
+            c->dead = 1;
+            c->call = NULL;
+            c->ops->unref(call);
+        }
+        lua_pushnil(L);
+        lua_rawsetp(L, -3, call);
+    }
+    lua_pop(L, 2);
+}
+
+int sb__lua_call_info(lua_State *L, int idx, sb_rcml_call_info_t *ci)
+{
+    lcall_t *c = check_call(L, idx);
+    memset(ci, 0, sizeof *ci);
+    if (c->dead)
+        return SB_EHANGUP;
+    c->ops->info(c->call, ci);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fields                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int lcall_index(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    /* Methods first. */
+    luaL_getmetatable(L, CALL_MT);
+    lua_getfield(L, -1, "methods");
+    if (lua_getfield(L, -1, key) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 3);
+
+    if (strcmp(key, "sid") == 0) {
+        lua_pushstring(L, c->sid);
+        return 1;
+    }
+    if (strcmp(key, "alive") == 0) {
+        lua_pushboolean(L, !c->dead);
+        return 1;
+    }
+    if (c->dead) {
+        if (strcmp(key, "status") == 0)
+            lua_pushliteral(L, "completed");
+        else if (strcmp(key, "answered") == 0)
+            lua_pushboolean(L, 0);
+        else
+            lua_pushnil(L);
+        return 1;
+    }
+    sb_rcml_call_info_t ci;
+    memset(&ci, 0, sizeof ci);
+    c->ops->info(c->call, &ci);
+    const char *v = NULL;
+    if (strcmp(key, "account_sid") == 0)
+        v = ci.account_sid;
+    else if (strcmp(key, "from") == 0)
+        v = ci.from;
+    else if (strcmp(key, "to") == 0)
+        v = ci.to;
+    else if (strcmp(key, "direction") == 0)
+        v = ci.direction;
+    else if (strcmp(key, "status") == 0)
+        v = ci.call_status;
+    else if (strcmp(key, "caller_name") == 0)
+        v = ci.caller_name;
+    else if (strcmp(key, "answered") == 0) {
+        lua_pushboolean(L, ci.call_status &&
+                               strcmp(ci.call_status, "in-progress") == 0);
+        return 1;
+    }
+    if (v)
+        lua_pushstring(L, v);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int lcall_newindex(lua_State *L)
+{
+    return luaL_error(L, "sb.call fields are read-only");
+}
+
+static int lcall_tostring(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    lua_pushfstring(L, "sb.call: %s%s", c->sid, c->dead ? " (ended)" : "");
+    return 1;
+}
+
+static int lcall_gc(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    if (!c->dead && c->call) {
+        c->dead = 1;
+        c->ops->unref(c->call);
+        c->call = NULL;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Methods                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int push_params(lua_State *L)
+{
+    sb_lua_push_params(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+/* call:params()
+ * Context: anywhere. Returns the standard voice-request parameters
+ * (restcomm.md 3.1) as an array of { name, value }, or nil, "hangup". */
+static int lcall_params(lua_State *L)
+{
+    sb_rcml_call_info_t ci;
+    if (sb__lua_call_info(L, 1, &ci) < 0)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    sb_rcml_params_t p = SB_RCML_PARAMS_INIT;
+    sb_rcml_voice_params(&ci, &p);
+    /* Copy into Lua under a protected call (a memory error must not leak
+     * the list), then free. */
+    lua_pushcfunction(L, push_params);
+    lua_pushlightuserdata(L, &p);
+    int rc = lua_pcall(L, 1, 1, 0);
+    sb_rcml_params_free(&p);
+    if (rc != LUA_OK)
+        return lua_error(L);
+    return 1;
+}
+
+/* call:hangup()
+ * Context: anywhere. Ends the call (whatever its state).
+ * Returns true, or nil, reason ("hangup" when it had already ended). */
+static int lcall_hangup(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    void *call = c->call;
+    const sb_lua_call_ops_t *ops = c->ops;
+    int rc = ops->hangup(call);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* call:reject(status)
+ * Context: anywhere, before the call is answered. status: a SIP final
+ * status 400..699 (603 Decline, 486 Busy Here). Returns true, or nil,
+ * reason ("state" when the call was already answered, "hangup"). */
+static int lcall_reject(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    lua_Integer status = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, status >= 400 && status <= 699, 2,
+                  "SIP status 400..699 expected");
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    int rc = c->ops->reject(c->call, (int)status);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* Owner: itself; freed by on_answered or answer_cancel. Holds one call
+ * reference while pending. */
+typedef struct answer_op_s {
+    sb_lua_op_t op;
+    void *call;
+    const sb_lua_call_ops_t *ops;
+    void *req;
+} answer_op_t;
+
+static void on_answered(int err, void *arg)
+{
+    answer_op_t *a = arg;
+    sb_lua_session_t *s = sb_lua_op_finish(&a->op);
+    a->ops->unref(a->call);
+    free(a);
+    if (s == NULL)
+        return;
+    lua_State *co = sb_lua_session_thread(s);
+    if (err < 0) {
+        sb_lua_push_error(co, err);
+        sb_lua_session_resume(s, 2);
+    } else {
+        lua_pushboolean(co, 1);
+        sb_lua_session_resume(s, 1);
+    }
+}
+
+static void answer_cancel(sb_lua_op_t *op)
+{
+    answer_op_t *a = (answer_op_t *)op;
+    a->ops->cancel(a->call, a->req);
+    a->ops->unref(a->call);
+    free(a);
+}
+
+/* call:answer()
+ * Context: a session. Answers the call and waits for the answer to
+ * complete. Returns true (also when already answered), or nil, reason. */
+static int lcall_answer(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    sb_lua_session_t *s;
+    int rc = sb_lua_op_check(L, &s);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    answer_op_t *a = SB_NEW(answer_op_t);
+    a->op.cancel = answer_cancel;
+    a->call = c->call;
+    a->ops = c->ops;
+    a->ops->ref(a->call);
+    rc = c->ops->answer(c->call, on_answered, a, &a->req);
+    if (rc < 0) {
+        a->ops->unref(a->call);
+        free(a);
+        return sb_lua_push_error(L, rc);
+    }
+    return sb_lua_op_yield(L, s, &a->op);
+}
+
+/* call:pause(seconds)
+ * Context: a session. Waits without touching the call's media (a Pause
+ * before answer keeps the call ringing). Returns true, or nil, "hangup"
+ * when the call ends first. */
+static int lcall_pause(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    lua_Number sec = luaL_checknumber(L, 2);
+    luaL_argcheck(L, sec >= 0 && sec <= 86400, 2, "seconds out of range");
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    sb_lua_session_t *s;
+    int rc = sb_lua_op_check(L, &s);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    sb__lua_sleep_start(s, (uint64_t)(sec * 1000.0 + 0.5), 1);
+    return lua_yield(L, 0);
+}
+
+static const luaL_Reg call_methods[] = {
+    {"params", lcall_params},
+    {"hangup", lcall_hangup},
+    {"reject", lcall_reject},
+    {"answer", lcall_answer},
+    {"pause", lcall_pause},
+    {NULL, NULL},
+};
+
+static const luaL_Reg call_meta[] = {
+    {"__index", lcall_index},
+    {"__newindex", lcall_newindex},
+    {"__tostring", lcall_tostring},
+    {"__gc", lcall_gc},
+    {NULL, NULL},
+};
+
+void sb__lua_inject_call(lua_State *L)
+{
+    luaL_newmetatable(L, CALL_MT);          /* sets __name = "sb.call" */
+    luaL_setfuncs(L, call_meta, 0);
+    luaL_newlib(L, call_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pushliteral(L, CALL_MT);
+    lua_setfield(L, -2, "__metatable");     /* plugins cannot change it */
+    lua_pop(L, 1);
+
+    lua_newtable(L);                        /* the weak-valued cache */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+}
+
+int sb_lua_session_start_rcml(sb_lua_session_t *s, void *call,
+                              const sb_lua_call_ops_t *ops,
+                              const sb_lua_app_t *app)
+{
+    int rc = sb_lua_session_push_function(s, "switchboard.host", "run_rcml");
+    if (rc < 0)
+        return rc;
+    lua_State *co = sb_lua_session_thread(s);
+    sb_lua_call_push(s->rt, co, call, ops);
+    SB_LUA_UNCAPPED_BEGIN(s->rt);
+    lua_createtable(co, 0, 5);
+    if (app->url) {
+        lua_pushstring(co, app->url);
+        lua_setfield(co, -2, "url");
+    }
+    lua_pushstring(co, app->method ? app->method : "POST");
+    lua_setfield(co, -2, "method");
+    if (app->fallback_url) {
+        lua_pushstring(co, app->fallback_url);
+        lua_setfield(co, -2, "fallback_url");
+    }
+    lua_pushstring(co, app->fallback_method ? app->fallback_method : "POST");
+    lua_setfield(co, -2, "fallback_method");
+    if (app->extra) {
+        sb_lua_push_params(co, app->extra);
+        lua_setfield(co, -2, "params");
+    }
+    if (app->timeout_ms > 0) {
+        lua_pushnumber(co, app->timeout_ms / 1000.0);
+        lua_setfield(co, -2, "timeout");
+    }
+    SB_LUA_UNCAPPED_END(s->rt);
+    return sb_lua_session_start(s, 2);
+}

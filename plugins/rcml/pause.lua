@@ -1,0 +1,22 @@
+-- <Pause length="N"/>: wait N seconds (default 1) before the next verb.
+-- A Pause does not answer the call: as the first verb it delays the
+-- answer. length must be a whole number >= 0; anything else is reported
+-- as Notification 13910 (Restcomm's "invalid Pause length") and the
+-- default is used.
+
+plugin:verb("Pause", {
+  attrs = {
+    length = { type = "integer", min = 0, default = 1, code = 13910 },
+  },
+  nests = false,
+}, function (call, node)
+  local length = node.attrs.length
+  if length == 0 then
+    return true
+  end
+  local ok, err = call:pause(length)   -- waits; nil, "hangup" on hangup
+  if not ok then
+    return nil, err
+  end
+  return true
+end)

@@ -1,0 +1,152 @@
+-- A call object double for specs (the C one is "sb.call"). It records
+-- every action in call.actions and replays scripted outcomes:
+--
+--   local call = fake_call.new{ script = { pause = { true, "hangup" } } }
+--
+-- makes the first call:pause() succeed and the second end the call (as
+-- if the caller hung up while it waited): it returns nil, "hangup" and
+-- the call is dead from then on. An outcome is true (success), a reason
+-- string (failure: nil, reason; "hangup" also ends the call), or a
+-- function(call, ...) returning the results.
+
+local fake_call = {}
+
+local call_mt = {}
+call_mt.__index = call_mt
+
+function fake_call.new(opts)
+  opts = opts or {}
+  return setmetatable({
+    sid = opts.sid or "ID0123456789abcdef0123456789abcdef-CA0123456789abcdef0123456789abcdef",
+    account_sid = opts.account_sid or "AC0123456789abcdef0123456789abcdef",
+    from = opts.from or "bob",
+    to = opts.to or "+15550100",
+    direction = opts.direction or "inbound",
+    status = opts.status or (opts.answered and "in-progress" or "ringing"),
+    answered = opts.answered or false,
+    caller_name = opts.caller_name,
+    headers = opts.headers or {},       -- array of { name, value }
+    refer = opts.refer,                 -- { target =, transferor =, transferee = }
+    alive = true,
+    actions = {},
+    script = opts.script or {},
+    counts = {},
+  }, call_mt)
+end
+
+local function record(call, ...)
+  table.insert(call.actions, table.pack(...))
+end
+
+local function ended(call)
+  call.alive = false
+  call.answered = false
+  call.status = "completed"
+end
+
+-- The remote side hangs up.
+function call_mt:remote_hangup()
+  record(self, "remote_hangup")
+  ended(self)
+end
+
+local function outcome(call, method, ...)
+  local n = (call.counts[method] or 0) + 1
+  call.counts[method] = n
+  local list = call.script[method]
+  local r = list and list[n]
+  if r == nil or r == true then
+    return true
+  end
+  if type(r) == "function" then
+    return r(call, ...)
+  end
+  if r == "hangup" then
+    ended(call)
+  end
+  return nil, r
+end
+
+-- The names of the recorded actions, in order: { "pause", "hangup" }.
+function call_mt:action_names()
+  local out = {}
+  for _, a in ipairs(self.actions) do
+    out[#out + 1] = a[1]
+  end
+  return out
+end
+
+function call_mt:params()
+  if not self.alive then
+    return nil, "hangup"
+  end
+  local p = {
+    { "CallSid", self.sid },
+    { "InstanceId", self.sid:match("^(ID%x+)%-") or "" },
+    { "AccountSid", self.account_sid },
+    { "From", self.from },
+    { "To", self.to },
+    { "CallStatus", self.status },
+    { "ApiVersion", "2012-04-24" },
+    { "Direction", self.direction },
+    { "CallerName", self.caller_name or "null" },
+    { "ForwardedFrom", "null" },
+    { "CallTimestamp", "2024-01-01T00:00:00Z" },
+  }
+  if self.refer then
+    table.insert(p, { "ReferTarget", self.refer.target })
+    table.insert(p, { "Transferor", self.refer.transferor })
+    table.insert(p, { "Transferee", self.refer.transferee })
+  end
+  for _, h in ipairs(self.headers) do
+    table.insert(p, { "SipHeader_" .. h[1], h[2] })
+  end
+  return p
+end
+
+function call_mt:hangup()
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "hangup")
+  ended(self)
+  return true
+end
+
+function call_mt:reject(status)
+  assert(type(status) == "number" and status >= 400 and status <= 699,
+    "sb.call:reject: SIP status 400..699 expected")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  if self.answered then
+    return nil, "state"
+  end
+  record(self, "reject", status)
+  ended(self)
+  return true
+end
+
+function call_mt:answer()
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "answer")
+  local ok, err = outcome(self, "answer")
+  if ok then
+    self.answered = true
+    self.status = "in-progress"
+  end
+  return ok, err
+end
+
+function call_mt:pause(seconds)
+  assert(type(seconds) == "number" and seconds >= 0, "sb.call:pause: seconds expected")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "pause", seconds)
+  return outcome(self, "pause", seconds)
+end
+
+return fake_call

@@ -1,0 +1,66 @@
+-- plugins/rcml/pause.lua
+local rcml = require "switchboard.rcml"
+local fake_call = require "helpers.fake_call"
+local fake_host = require "helpers.fake_host"
+
+local URL = "http://a/x"
+
+local function run(body, call)
+  local host = fake_host.new({
+    plugins = { "rcml/pause.lua" },
+    documents = { [URL] = "<Response>" .. body .. "</Response>" },
+  })
+  call = call or fake_call.new()
+  return rcml.run(call, host, { url = URL }), call, host
+end
+
+describe("plugins/rcml/pause.lua", function ()
+  it("waits one second by default", function ()
+    local r, call = run("<Pause/>")
+    assert.are.equal("completed", r)
+    assert.are.equal("pause", call.actions[1][1])
+    assert.are.equal(1, call.actions[1][2])
+  end)
+
+  it("waits length seconds", function ()
+    local _, call = run("<Pause length=\"12\"/>")
+    assert.are.equal(12, call.actions[1][2])
+  end)
+
+  it("does not wait for length 0", function ()
+    local _, call = run("<Pause length=\"0\"/>")
+    assert.are.same({ "hangup" }, call:action_names())
+  end)
+
+  it("does not answer the call", function ()
+    local _, call = run("<Pause length=\"2\"/>")
+    for _, a in ipairs(call.actions) do
+      assert.are_not.equal("answer", a[1])
+    end
+  end)
+
+  for _, bad in ipairs({ "-1", "1.5", "soon", "" }) do
+    it(("reports length=\"%s\" as 13910 and waits 1 s"):format(bad), function ()
+      local _, call, host = run(("<Pause length=\"%s\"/>"):format(bad))
+      assert.are.same({ 13910 }, host:codes())
+      assert.are.equal("warning", host.notifications[1].level)
+      assert.are.equal(1, call.actions[1][2])
+    end)
+  end
+
+  it("returns nil, \"hangup\" when the call ends while waiting", function ()
+    local host = fake_host.new({ plugins = { "rcml/pause.lua" } })
+    local call = fake_call.new({ script = { pause = { "hangup" } } })
+    local ok, err = host.manager:verb("Pause").fn(call, { attrs = { length = 5 } })
+    assert.is_nil(ok)
+    assert.are.equal("hangup", err)
+  end)
+
+  it("ends the application quietly on hangup", function ()
+    local r, call, host = run("<Pause/><Pause/>",
+      fake_call.new({ script = { pause = { "hangup" } } }))
+    assert.are.equal("hangup", r)
+    assert.are.same({ "pause" }, call:action_names())
+    assert.are.same({}, host.notifications)
+  end)
+end)

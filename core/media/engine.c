@@ -385,12 +385,11 @@ static void local_done(sb_media_endpoint_t *ep, sb_media_desc_t *d)
     ep->has_local = 1;
 }
 
-static int addr_equal(const struct sockaddr_storage *a,
-                      const struct sockaddr_storage *b)
+int sb__media_addr_equal(const struct sockaddr *a, const struct sockaddr_storage *b)
 {
-    if (a->ss_family != b->ss_family)
+    if (a->sa_family != b->ss_family)
         return 0;
-    if (a->ss_family == AF_INET) {
+    if (a->sa_family == AF_INET) {
         const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
         return x->sin_port == y->sin_port &&
                x->sin_addr.s_addr == y->sin_addr.s_addr;
@@ -426,7 +425,8 @@ static void apply_remote(sb_media_endpoint_t *ep, const sb_media_desc_t *remote,
     /* A new address un-latches; the same one (a session refresh) keeps
      * the address symmetric RTP found, which may differ from the SDP's
      * behind a NAT. */
-    if (!ep->has_sdp_remote || !addr_equal(&ep->sdp_remote, rtp)) {
+    if (!ep->has_sdp_remote ||
+        !sb__media_addr_equal((const struct sockaddr *)rtp, &ep->sdp_remote)) {
         ep->sdp_remote = *rtp;
         ep->has_sdp_remote = 1;
         ep->remote = *rtp;

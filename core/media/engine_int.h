@@ -149,4 +149,7 @@ void sb__media_flush_dtmf(sb_media_endpoint_t *ep, uint64_t now);
 /* Sends an RTCP sender report when one is due. */
 void sb__media_rtcp_tick(sb_media_endpoint_t *ep, uint64_t now);
 
+/* Returns 1 when a and b are the same IPv4/IPv6 address and port. */
+int sb__media_addr_equal(const struct sockaddr *a, const struct sockaddr_storage *b);
+
 #endif

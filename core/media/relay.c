@@ -36,20 +36,6 @@ void sb__media_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf)
     buf->len = sizeof(ep->engine->rxbuf);
 }
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-    if (a->sa_family != b->ss_family)
-        return 0;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port &&
-               x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
 static void copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 {
     memset(dst, 0, sizeof(*dst));
@@ -145,7 +131,7 @@ void sb__media_send_dtmf_packet(sb_media_endpoint_t *ep, int marker,
 static int check_source(sb_media_endpoint_t *ep, const struct sockaddr *addr,
                         uint64_t now)
 {
-    if (ep->latched && same_addr(addr, &ep->remote))
+    if (ep->latched && sb__media_addr_equal(addr, &ep->remote))
         return 1;
     if (ep->latched && now - ep->last_rx_ms < RELATCH_MS)
         return 0;

@@ -151,7 +151,10 @@ void sb__lua_sleep_start(sb_lua_session_t *s, uint64_t ms, int push_true)
     uv_timer_init(rt->loop, &sl->timer);
     sl->timer.data = sl;
     sb__lua_handle_open(rt);
-    uv_timer_start(&sl->timer, on_sleep_timer, ms, 0);
+    /* Never 0: libuv 1.44 runs a 0 ms timer started from a timer callback
+     * again in the same pass, so a sleep(0) loop would never let the loop
+     * reach I/O and the whole server would stop answering. */
+    uv_timer_start(&sl->timer, on_sleep_timer, ms ? ms : 1, 0);
     sl->op.session = s;
     s->pending = &sl->op;
 }

@@ -214,6 +214,33 @@ static void test_lua_sleep_yields_and_resumes(void **state)
     env_stop(&e);
 }
 
+/* A loop of sleep(0), or of bare coroutine.yield(), must still let the
+ * event loop reach timers and I/O: the second session's 10 ms sleep ends
+ * it. Before the fix this test never returned (ctest's timeout fails it). */
+static void test_lua_sleep_zero_loop_lets_the_loop_run(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    outcome_t spin, yielder, stopper;
+    start_code(&e, NULL, "local core = require 'switchboard.core'\n"
+                         "local n = 0\n"
+                         "while not stop do core.sleep(0); n = n + 1 end\n"
+                         "return n > 0", &spin);
+    start_code(&e, NULL, "while not stop do coroutine.yield() end\n"
+                         "return 'yielded'", &yielder);
+    start_code(&e, NULL, "local core = require 'switchboard.core'\n"
+                         "core.sleep(0.01)\n"
+                         "stop = true\n"
+                         "return 'stopped'", &stopper);
+    run_until(&e, &stopper.done);
+    run_until(&e, &spin.done);
+    run_until(&e, &yielder.done);
+    assert_string_equal(stopper.results, "stopped");
+    assert_string_equal(spin.results, "true");
+    assert_string_equal(yielder.results, "yielded");
+    env_stop(&e);
+}
+
 static void test_lua_sessions_interleave(void **state)
 {
     env_t e;
@@ -1069,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_lua_new_close_leaves_loop_clean),
         cmocka_unit_test(test_lua_bad_options_are_refused),
         cmocka_unit_test(test_lua_sleep_yields_and_resumes),
+        cmocka_unit_test(test_lua_sleep_zero_loop_lets_the_loop_run),
         cmocka_unit_test(test_lua_sessions_interleave),
         cmocka_unit_test(test_lua_cancel_resumes_with_hangup),
         cmocka_unit_test(test_lua_cancel_reason_is_passed),

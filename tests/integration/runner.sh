@@ -39,20 +39,37 @@ CONF
 [ -f "$testdir/config.lua" ] && sed "s|@TMP@|$SB_TMP|g; s|@AUX_PORT@|$SB_AUX_PORT|g" \
   "$testdir/config.lua" >>"$SB_CONF"
 
+# A test may restart the server (stop_server, then start_server) from its
+# run.sh, which runs in a subshell: only the shell that started a server
+# can wait for it, so each start records its owner ($BASHPID) and every
+# failed stop appends its status to server_failures, which the runner
+# checks at the end whichever shell stopped the server.
 server_pid=""
+server_owner=""
+# A stopped server stays a zombie until its parent shell reaps it, and
+# kill -0 still succeeds on a zombie: look at its state instead.
+server_alive() {
+  [ -r "/proc/$1/stat" ] && ! grep -Eq '^[0-9]+ \(.*\) Z' "/proc/$1/stat" 2>/dev/null
+}
 stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null
   for _ in $(seq 150); do
-    kill -0 "$server_pid" 2>/dev/null || break
+    server_alive "$server_pid" || break
     sleep 0.1
   done
-  if kill -0 "$server_pid" 2>/dev/null; then
+  if server_alive "$server_pid"; then
     echo "runner: server did not stop in 15 s; killing it" >&2
     kill -KILL "$server_pid" 2>/dev/null
   fi
-  wait "$server_pid"
-  server_rc=$?
+  if [ "$server_owner" = "$BASHPID" ]; then
+    wait "$server_pid"
+    server_rc=$?
+  else
+    # Started by the parent shell, which reaps it and records its status.
+    server_rc=0
+  fi
+  [ "$server_rc" -eq 0 ] || echo "$server_rc" >>"$SB_TMP/server_failures"
   server_pid=""
 }
 
@@ -64,10 +81,16 @@ trap cleanup EXIT
 
 # Start the server; the test may set SB_NO_START=1 in its own flow.
 start_server() {
+  # The log is appended to across restarts: wait for one more "ready".
+  local before
+  before=$(grep -Ec " ready in [0-9]+ ms" "$SB_LOG" 2>/dev/null)
   (cd "$SB_TMP" && exec timeout 240 "$bin" -c "$SB_CONF") >>"$SB_LOG" 2>&1 &
   server_pid=$!
+  server_owner=$BASHPID
   for _ in $(seq 100); do
-    if grep -Eq " ready in [0-9]+ ms" "$SB_LOG" 2>/dev/null; then return 0; fi
+    if [ "$(grep -Ec " ready in [0-9]+ ms" "$SB_LOG" 2>/dev/null)" -gt "${before:-0}" ]; then
+      return 0
+    fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
       echo "runner: server exited during start-up:" >&2; cat "$SB_LOG" >&2
       server_pid=""; return 1
@@ -84,6 +107,8 @@ if ! start_server; then exit 1; fi
 (
   source "$here/lib.sh"
   cd "$testdir"
+  # A server this subshell started (a restart) is stopped here, cleanly.
+  trap '[ "$server_owner" = "$BASHPID" ] && stop_server' EXIT
   source ./run.sh
 )
 test_rc=$?
@@ -96,14 +121,14 @@ if [ $test_rc -ne 0 ]; then
   tail -n 80 "$SB_LOG" >&2
   status=1
 fi
-if [ "$server_rc" -ne 0 ]; then
-  echo "runner: server exited with $server_rc on SIGTERM (want 0)" >&2
+if [ "$server_rc" -ne 0 ] || [ -s "$SB_TMP/server_failures" ]; then
+  echo "runner: server exited with $server_rc $(cat "$SB_TMP/server_failures" 2>/dev/null) on SIGTERM (want 0)" >&2
   tail -n 40 "$SB_LOG" >&2
   status=1
 fi
-if grep -Eq "AddressSanitizer|runtime error:|LeakSanitizer" "$SB_LOG"; then
+if grep -Eq "AddressSanitizer|LeakSanitizer|\.(c|h):[0-9]+:[0-9]+: runtime error:" "$SB_LOG"; then
   echo "runner: sanitizer report in the server log" >&2
-  grep -E -A30 "AddressSanitizer|runtime error:|LeakSanitizer" "$SB_LOG" >&2 | head -80
+  grep -E -A30 "AddressSanitizer|LeakSanitizer|\.(c|h):[0-9]+:[0-9]+: runtime error:" "$SB_LOG" >&2 | head -80
   status=1
 fi
 exit $status

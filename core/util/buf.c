@@ -30,6 +30,8 @@ void sb_buf_reserve(sb_buf_t *b, size_t extra)
     while (cap < need)
         cap *= 2;
     b->data = sb_xrealloc(b->data, cap);
+    if (b->cap == 0)
+        b->data[0] = '\0';     /* a fresh buffer is an empty string */
     b->cap = cap;
 }
 

@@ -747,14 +747,39 @@ static void test_media_relay_timeout_reported_once(void **state)
     free(c);
 }
 
+/* Returns the first even port of a block of n UDP ports on 127.0.0.1 that
+ * could all be bound a moment ago, or 0. */
+static int free_port_block(int n)
+{
+    int start = 31000 + (getpid() % 100) * 16;
+    for (int tries = 0; tries < 200; tries++) {
+        int base = 31000 + (start - 31000 + tries * 16) % 8000;
+        int fds[16], ok = 1, k = 0;
+        for (; k < n && ok; k++) {
+            struct sockaddr_in a;
+            fds[k] = socket(AF_INET, SOCK_DGRAM, 0);
+            uv_ip4_addr("127.0.0.1", base + k, &a);
+            ok = fds[k] >= 0 && bind(fds[k], (struct sockaddr *)&a, sizeof a) == 0;
+        }
+        for (int i = 0; i < k; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        if (ok)
+            return base;
+    }
+    return 0;
+}
+
 static void test_media_relay_port_range_exhaustion(void **state)
 {
     (void)state;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    /* A small range somewhere we probably own; busy ports are skipped
-     * whoever holds them, so only bounds are asserted. */
-    int base = 31000 + (getpid() % 100) * 16;
+    /* A block of 8 ports that is free right now (other tests and servers
+     * on this machine use ports too); busy ports are skipped whoever holds
+     * them, so only bounds are asserted. */
+    int base = free_port_block(8);
+    assert_true(base > 0);
     int blocker = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in ba;
     uv_ip4_addr("127.0.0.1", base, &ba);

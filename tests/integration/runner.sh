@@ -75,7 +75,11 @@ stop_server() {
 
 cleanup() {
   stop_server
-  [ -n "${KEEP_TMP:-}" ] || rm -rf "$SB_TMP"
+  if [ -n "${KEEP_TMP:-}" ]; then
+    echo "runner: kept $SB_TMP" >&2
+  else
+    rm -rf "$SB_TMP"
+  fi
 }
 trap cleanup EXIT
 

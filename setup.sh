@@ -27,7 +27,7 @@ PACKAGES=(
   libuv1-dev liblua5.4-dev lua5.4 libsofia-sip-ua-dev node-llhttp
   libxml2-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
   libedit-dev libssl-dev
-  libcmocka-dev lua-busted sip-tester curl sqlite3 python3 tmux
+  libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
 )
 
 install_packages() {

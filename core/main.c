@@ -1,11 +1,16 @@
 /*
  * main.c: the command line. `switchboard [serve] [-c FILE]` runs the
- * server; `check-config FILE` validates a configuration; `version` and
- * `--help` print and exit. Exit codes (README.md, "Command line"):
+ * server; `console [-c FILE] [-s SOCKET] [-e CODE]...` connects to a
+ * running server's console; `check-config FILE` validates a
+ * configuration; `version` and `--help` print and exit. Exit codes
+ * (README.md, "Command line"):
  *   0  success (serve: clean shutdown)
- *   1  the server could not start or did not shut down cleanly
+ *   1  serve: the server could not start or did not shut down cleanly;
+ *      console: the code raised an error, did not compile, or was
+ *      cancelled with Ctrl-C
  *   2  usage error (unknown command or option)
  *   3  configuration error (file, line and key on stderr)
+ *   4  console: no server on the socket, or the connection was lost
  *
  * Serving wires the modules in dependency order; any failure after the
  * reactor exists stops it the ordered way, so nothing stays half-started.
@@ -16,6 +21,7 @@
 #include "store.h"
 #include "sip.h"
 #include "server.h"
+#include "console.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +36,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: switchboard [serve] [-c FILE]   run the server\n"
+            "       switchboard console [-c FILE] [-s SOCKET] [-e CODE]...\n"
+            "                                       Lua console into the running server\n"
             "       switchboard check-config FILE   check a configuration file\n"
             "       switchboard version             print the version\n"
             "       switchboard --help              show this help\n"
@@ -38,8 +46,15 @@ static void usage(FILE *f)
             "TCP 127.0.0.1:5080, REST on http://127.0.0.1:8080/restcomm, the\n"
             "database ./switchboard.db.\n"
             "\n"
-            "Exit status: 0 success, 1 start-up or shutdown failure, 2 usage\n"
-            "error, 3 configuration error.\n");
+            "console connects to SOCKET, else to FILE's console.socket, else to\n"
+            "./switchboard.sock. It runs each -e CODE in order; else, when stdin\n"
+            "is not a terminal, stdin as one script; else an interactive session\n"
+            "(history in ~/.switchboard_history; Tab completes; Ctrl-C cancels;\n"
+            "Ctrl-D leaves). Type help() there for the helpers.\n"
+            "\n"
+            "Exit status: 0 success, 1 start-up or shutdown failure (console:\n"
+            "the code failed or was cancelled), 2 usage error, 3 configuration\n"
+            "error, 4 console: cannot reach the server.\n");
 }
 
 static int is_dir(const char *path)
@@ -81,10 +96,37 @@ static int cmd_check_config(const char *path)
     return rc;
 }
 
+/* The console client: the socket from -s, else from the configuration
+ * (-c FILE, or the defaults: next to ./switchboard.db). */
+static int cmd_console(const char *config_path, const char *socket_path,
+                       const char **codes, int ncodes)
+{
+    sb_config_t cfg;
+    int rc = 0;
+    memset(&cfg, 0, sizeof cfg);
+    if (socket_path == NULL) {
+        rc = load_config(&cfg, config_path);
+        socket_path = cfg.console_socket;
+    }
+    if (rc == 0) {
+        sb_con_client_opts_t opts = {
+            .path = socket_path,
+            .codes = codes,
+            .ncodes = ncodes,
+        };
+        rc = sb_con_client_run(&opts);
+    }
+    sb_config_free(&cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = "serve";
     const char *config_path = NULL;
+    const char *socket_path = NULL;
+    const char **codes = sb_xcalloc((size_t)argc, sizeof *codes);
+    int ncodes = 0;
     int i = 1;
 
     if (i < argc && argv[i][0] != '-')
@@ -92,20 +134,34 @@ int main(int argc, char **argv)
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            free(codes);
             return 0;
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
-                   strcmp(cmd, "serve") == 0) {
+                   (strcmp(cmd, "serve") == 0 || strcmp(cmd, "console") == 0)) {
             config_path = argv[++i];
+        } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
+                   strcmp(cmd, "console") == 0) {
+            socket_path = argv[++i];
+        } else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc &&
+                   strcmp(cmd, "console") == 0) {
+            codes[ncodes++] = argv[++i];
         } else if (strcmp(cmd, "check-config") == 0 && config_path == NULL &&
                    argv[i][0] != '-') {
             config_path = argv[i];
         } else {
             fprintf(stderr, "switchboard: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
+            free(codes);
             return EXIT_USAGE;
         }
     }
 
+    if (strcmp(cmd, "console") == 0) {
+        int rc = cmd_console(config_path, socket_path, codes, ncodes);
+        free(codes);
+        return rc;
+    }
+    free(codes);
     if (strcmp(cmd, "version") == 0) {
         printf("switchboard %s\n", SB_VERSION);
         return 0;

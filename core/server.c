@@ -1,12 +1,14 @@
 /*
  * server.c: start-up and shutdown of the whole server.
  *
- * Order of start: log, reactor, store (migrations), REST listener, SIP
- * agent, then the first-start administrator. Modules register their closers with the reactor in
- * that order, so SIGTERM closes them in reverse: SIP first (stop accepting
- * and end calls), then HTTP, then the store. A failure after the reactor
- * exists stops the modules already started the same way, so nothing is
- * left half-started, and the process exits 1.
+ * Order of start: log, reactor, store (migrations), HTTP client and Lua
+ * runtime (plugins), REST listener, SIP agent, calls, the console
+ * socket, then the first-start administrator. Modules register their
+ * closers with the reactor in that order, so SIGTERM closes them in
+ * reverse: the console first (its commands are cancelled), then calls,
+ * SIP, the REST listener, Lua, the HTTP client and the store. A failure
+ * after the reactor exists stops the modules already started the same
+ * way, so nothing is left half-started, and the process exits 1.
  */
 #include "server.h"
 #include "util.h"
@@ -14,6 +16,12 @@
 #include "store.h"
 #include "sip.h"
 #include "http.h"
+#include "api.h"
+#include "sb_lua.h"
+#include "media.h"
+#include "call.h"
+#include "notify.h"
+#include "console.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +34,14 @@ typedef struct {
     sb_store_t *store;
     sb_http_server_t *http;
     sb_http_router_t *router;
+    sb_api_t *api;
+    sb_http_client_t *client;   /* outgoing HTTP: RCML fetches, callbacks */
+    sb_lua_t *lua;
+    char lua_lib[1024];
+    sb_media_engine_t *media;
+    sb_call_mgr_t *calls;
+    sb_con_t *console;
+    int64_t started_ms;
 } server_t;
 
 static void on_hup(void *arg)
@@ -48,6 +64,8 @@ static void on_http_closed(void *arg)
 {
     server_t *s = arg;
     s->http = NULL;
+    sb_api_free(s->api);
+    s->api = NULL;
     sb_http_router_free(s->router);
     s->router = NULL;
     sb_loop_closed(s->loop);
@@ -59,14 +77,266 @@ static void close_http(void *arg)
     sb_http_server_close(s->http, on_http_closed, s);
 }
 
-/* Until the REST resources are mounted every API path asks for
- * credentials, with Restcomm's realm and error body. */
-static void on_rest(sb_http_req_t *req, void *arg)
+static void on_client_closed(void *arg)
 {
-    static const char body[] =
-        "<RestcommResponse><Message>Unauthorized</Message></RestcommResponse>";
-    sb_http_resp_header(req, "WWW-Authenticate", "Basic realm=\"Restcomm realm\"");
-    sb_http_respond(req, 401, "application/xml", body, sizeof body - 1);
+    server_t *s = arg;
+    s->client = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_client(void *arg)
+{
+    server_t *s = arg;
+    sb_http_client_close(s->client, on_client_closed, s);
+}
+
+static void on_lua_closed(void *arg)
+{
+    server_t *s = arg;
+    s->lua = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_lua(void *arg)
+{
+    server_t *s = arg;
+    sb_lua_close(s->lua, on_lua_closed, s);
+}
+
+/* Notifications raised by Lua (RCML fetch and parse errors, plugin
+ * errors) are recorded for the Notifications resource. */
+static void on_lua_notify(const sb_lua_notification_t *n, void *arg)
+{
+    server_t *s = arg;
+    if (s->store == NULL || n->account_sid == NULL || n->account_sid[0] == '\0')
+        return;
+    sb_notify_t rec = {
+        .account_sid = n->account_sid,
+        .call_sid = n->call_sid,
+        .level = n->level ? SB_NOTIFY_WARNING : SB_NOTIFY_ERROR,
+        .code = n->code,
+        .message = n->message,
+        .request_url = n->url,
+        .request_method = n->method,
+        .response_body = n->body,
+    };
+    sb_notify_record(s->store, &rec, NULL);
+}
+
+/* The HTTP client and the Lua runtime with its plugins. A plugin that
+ * fails to load is logged and left out; the server still starts, since
+ * plugins can be fixed and reloaded from the console. */
+static int start_lua(server_t *s, const char *datadir, char *err, size_t errlen)
+{
+    const sb_config_t *cfg = s->cfg;
+    sb_http_client_opts_t copts = {.user_agent = "Switchboard/" SB_VERSION_STRING};
+    int rc = sb_http_client_new(sb_loop_uv(s->loop), &copts, &s->client);
+    if (rc != 0) {
+        snprintf(err, errlen, "http: cannot create the HTTP client: %s", sb_strerror(rc));
+        return rc;
+    }
+    sb_loop_add_closer(s->loop, "http-client", close_client, s);
+
+    snprintf(s->lua_lib, sizeof s->lua_lib, "%s/lua", datadir);
+    sb_lua_opts_t lopts = {
+        .memory_limit = cfg->lua_memory_limit,
+        .instruction_limit = cfg->lua_instruction_limit,
+        .plugin_paths = (const char *const *)cfg->plugin_paths,
+        .plugin_path_count = cfg->plugin_path_count,
+        .plugin_options = cfg->plugin_options,
+        .lib_path = s->lua_lib,
+        .http = s->client,
+        .notify = on_lua_notify,
+        .notify_arg = s,
+    };
+    char why[1024] = "";
+    rc = sb_lua_new(sb_loop_uv(s->loop), &lopts, &s->lua, why, sizeof why);
+    if (rc != 0) {
+        snprintf(err, errlen, "lua: cannot start the Lua runtime: %s", why);
+        return rc;
+    }
+    sb_loop_add_closer(s->loop, "lua", close_lua, s);
+    int failed = sb_lua_load_plugins(s->lua, why, sizeof why);
+    if (failed > 0)
+        sb_warn("lua: %d plugin(s) failed to load: %s", failed, why);
+    return 0;
+}
+
+/* ---- calls: the media engine and the call manager ---- */
+
+static void on_media_dtmf(sb_media_endpoint_t *ep, char digit, int ms, void *arg)
+{
+    server_t *s = arg;
+    if (s->calls)
+        sb_call_on_media_dtmf(ep, digit, ms, s->calls);
+}
+
+static void on_media_timeout(sb_media_endpoint_t *ep, void *arg)
+{
+    server_t *s = arg;
+    if (s->calls)
+        sb_call_on_media_timeout(ep, s->calls);
+}
+
+static void on_media_closed(void *arg)
+{
+    server_t *s = arg;
+    s->media = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_media(void *arg)
+{
+    server_t *s = arg;
+    sb_media_engine_close(s->media, on_media_closed, s);
+}
+
+static void on_calls_closed(void *arg)
+{
+    server_t *s = arg;
+    s->calls = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_calls(void *arg)
+{
+    server_t *s = arg;
+    if (s->api)
+        sb_api_use_calls(s->api, NULL);
+    sb_call_mgr_close(s->calls, on_calls_closed, s);
+}
+
+/* After the SIP agent: the manager takes its INVITE handler. Closed in
+ * reverse: calls (hang-ups), then media, then SIP. */
+static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
+{
+    const sb_config_t *cfg = s->cfg;
+    const char *bind = cfg->sip_listen[0].host;
+    sb_media_opts_t mopts = {
+        .bind_ip = bind,
+        .sdp_ip = cfg->media_ip && *cfg->media_ip ? cfg->media_ip : bind,
+        .port_min = cfg->media_port_min,
+        .port_max = cfg->media_port_max,
+        .timeout_s = cfg->media_timeout_s,
+    };
+    sb_media_events_t mev = {
+        .on_dtmf = on_media_dtmf,
+        .on_timeout = on_media_timeout,
+        .arg = s,
+    };
+    int rc = sb_media_engine_new(sb_loop_uv(s->loop), &mopts, &mev, &s->media);
+    if (rc != 0) {
+        snprintf(err, errlen, "media: cannot start the media engine on %s ports "
+                 "%d-%d: %s", bind, cfg->media_port_min, cfg->media_port_max,
+                 sb_strerror(rc));
+        return rc;
+    }
+    sb_loop_add_closer(s->loop, "media", close_media, s);
+    sb_call_deps_t deps = {
+        .loop = sb_loop_uv(s->loop),
+        .cfg = cfg,
+        .store = s->store,
+        .sip = sip,
+        .media = s->media,
+        .http = s->client,
+    };
+    rc = sb_call_mgr_new(&deps, &s->calls);
+    if (rc != 0) {
+        snprintf(err, errlen, "call: cannot start the call manager: %s",
+                 sb_strerror(rc));
+        return rc;
+    }
+    sb_loop_add_closer(s->loop, "calls", close_calls, s);
+    sb_call_mgr_set_runner(s->calls, &sb_lua_call_runner, s->lua);
+    if (s->api)
+        sb_api_use_calls(s->api, s->calls);
+    return 0;
+}
+
+/* ---- the operator console and what it shows of the server ---- */
+
+static int each_call_row(sb_call_t *call, void *arg)
+{
+    sb_con_rows_t *out = arg;
+    sb_call_info_t ci;
+    sb_call_info(call, &ci);
+    sb_con_rows_add(out);
+    sb_con_rows_str(out, "sid", ci.call_sid);
+    sb_con_rows_str(out, "from", ci.from);
+    sb_con_rows_str(out, "to", ci.to);
+    sb_con_rows_str(out, "direction", ci.direction);
+    sb_con_rows_str(out, "state", ci.status);
+    char day[20];
+    time_t t0;
+    if (ci.timestamp && snprintf(day, sizeof day, "%s", ci.timestamp) > 0 &&
+        sb_time_parse_date(day, &t0) == 0)
+        sb_con_rows_int(out, "duration", sb_time_now_ms() / 1000 - (int64_t)t0);
+    sb_con_rows_str(out, "legs", ci.outbound_call_sid);
+    return 0;
+}
+
+static int con_calls(void *arg, sb_con_rows_t *out)
+{
+    server_t *s = arg;
+    if (s->calls)
+        sb_call_mgr_each(s->calls, each_call_row, out);
+    return 0;
+}
+
+static int con_call(void *arg, lua_State *L, const char *sid)
+{
+    server_t *s = arg;
+    sb_call_t *call = s->calls ? sb_call_mgr_find(s->calls, sid) : NULL;
+    if (call == NULL)
+        return 0;
+    sb_lua_call_push(s->lua, L, call, &sb_lua_real_call_ops);
+    return 1;
+}
+
+static int con_call_counts(void *arg, int64_t *active, int64_t *total)
+{
+    server_t *s = arg;
+    sb_call_stats_t st;
+    if (s->calls == NULL)
+        return SB_ESTATE;
+    sb_call_mgr_stats(s->calls, &st);
+    *active = st.live;
+    *total = st.total;
+    return 0;
+}
+
+static void on_console_closed(void *arg)
+{
+    server_t *s = arg;
+    s->console = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_console(void *arg)
+{
+    server_t *s = arg;
+    sb_con_close(s->console, on_console_closed, s);
+}
+
+/* After Lua and the calls, so it closes before them. */
+static int start_console(server_t *s, char *err, size_t errlen)
+{
+    sb_con_hooks_t hooks = {
+        .calls = con_calls, .calls_arg = s,
+        .call = con_call, .call_arg = s,
+        .call_counts = con_call_counts, .call_counts_arg = s,
+    };
+    sb_con_hooks_from_store(&hooks, s->store);
+    sb_con_opts_t opts = {
+        .path = s->cfg->console_socket,
+        .lua = s->lua,
+        .hooks = &hooks,
+        .started_ms = s->started_ms,
+    };
+    int rc = sb_con_new(sb_loop_uv(s->loop), &opts, &s->console, err, errlen);
+    if (rc == 0)
+        sb_loop_add_closer(s->loop, "console", close_console, s);
+    return rc;
 }
 
 static int start_http(server_t *s, char *err, size_t errlen)
@@ -82,8 +352,15 @@ static int start_http(server_t *s, char *err, size_t errlen)
         .cors = 1,
     };
     s->router = sb_http_router_new();
-    sb_http_router_add(s->router, "*", REST_BASE "/*", on_rest, s, NULL);
-    int rc = sb_http_server_new(sb_loop_uv(s->loop), &opts, sb_http_router_dispatch,
+    int rc = sb_api_new(s->router, s->store, cfg, &s->api);
+    if (rc != 0) {
+        snprintf(err, errlen, "api: cannot mount the REST API: %s", sb_strerror(rc));
+        sb_http_router_free(s->router);
+        s->router = NULL;
+        return rc;
+    }
+    sb_api_use_loop(s->api, sb_loop_uv(s->loop));
+    rc = sb_http_server_new(sb_loop_uv(s->loop), &opts, sb_http_router_dispatch,
                                 s->router, &s->http);
     if (rc == 0)
         rc = sb_http_server_listen(s->http);
@@ -91,6 +368,8 @@ static int start_http(server_t *s, char *err, size_t errlen)
     if (s->http)
         sb_loop_add_closer(s->loop, "http", close_http, s);
     else {
+        sb_api_free(s->api);
+        s->api = NULL;
         sb_http_router_free(s->router);
         s->router = NULL;
     }
@@ -143,6 +422,7 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
     char err[1024] = "";
     int rc;
     int64_t t0 = sb_time_now_ms();
+    s.started_ms = t0;
 
     sb_log_set_level((sb_log_level_t)cfg->log_level);
     if (cfg->log_file && (rc = sb_log_open(cfg->log_file)) != 0) {
@@ -162,9 +442,19 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
     sb_sip_t *sip = NULL;
     rc = start_store(&s, err, sizeof err);
     if (rc == 0)
+        rc = start_lua(&s, datadir, err, sizeof err);
+    if (rc == 0)
         rc = start_http(&s, err, sizeof err);
     if (rc == 0)
         rc = sb_sip_new(s.loop, cfg, &sip, err, sizeof err);
+    /* The registrar keeps its bindings in the store (issue 5). */
+    if (rc == 0 && (rc = sb_sip_registrar_start(sip, s.store)) != 0)
+        snprintf(err, sizeof err, "sip: cannot start the registrar: %s",
+                 sb_strerror(rc));
+    if (rc == 0)
+        rc = start_calls(&s, sip, err, sizeof err);
+    if (rc == 0)
+        rc = start_console(&s, err, sizeof err);
     if (rc == 0)
         rc = bootstrap_admin(&s, err, sizeof err);
 

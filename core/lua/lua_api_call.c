@@ -84,6 +84,13 @@ void sb_lua_call_dead(sb_lua_t *rt, void *call)
     lua_pop(L, 2);
 }
 
+void *sb__lua_call_get(lua_State *L, int idx, const sb_lua_call_ops_t **ops)
+{
+    lcall_t *c = check_call(L, idx);
+    *ops = c->ops;
+    return c->dead ? NULL : c->call;
+}
+
 int sb__lua_call_info(lua_State *L, int idx, sb_rcml_call_info_t *ci)
 {
     lcall_t *c = check_call(L, idx);
@@ -330,6 +337,10 @@ static const luaL_Reg call_methods[] = {
     {"reject", lcall_reject},
     {"answer", lcall_answer},
     {"pause", lcall_pause},
+    {"dial", sb__lua_call_dial},
+    {"redirect", sb__lua_call_redirect},
+    {"unbridge", sb__lua_call_unbridge},
+    {"bridge", sb__lua_call_bridge},
     {NULL, NULL},
 };
 

@@ -135,5 +135,18 @@ int sb__lua_http_close(sb_lua_t *rt);
 /* The call binding: fills *ci for a userdata at idx, returns 0 or
  * SB_EHANGUP when the call is dead. */
 int sb__lua_call_info(lua_State *L, int idx, sb_rcml_call_info_t *ci);
+/* The call of the sb.call userdata at idx (raises when it is not one) and
+ * its ops, or NULL when the call is dead. */
+void *sb__lua_call_get(lua_State *L, int idx, const sb_lua_call_ops_t **ops);
+/* call:dial{...}, call:redirect{...}, call:unbridge(), call:bridge(other)
+ * (lua_api_dial.c). */
+int sb__lua_call_dial(lua_State *L);
+int sb__lua_call_redirect(lua_State *L);
+int sb__lua_call_unbridge(lua_State *L);
+int sb__lua_call_bridge(lua_State *L);
+/* The runner's refer: runs the "refer" hooks on a REFER (lua_api_refer.c). */
+int sb__lua_refer_run(void *arg, sb_call_refer_t *refer);
+/* Registers the "sb.refer" metatable (lua_api_refer.c). */
+void sb__lua_inject_refer(lua_State *L);
 
 #endif

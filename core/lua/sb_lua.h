@@ -34,6 +34,7 @@
 
 #include <lua.h>
 
+#include "call.h"
 #include "rcml.h"
 
 typedef struct sb_lua_s sb_lua_t;
@@ -276,6 +277,12 @@ typedef struct sb_lua_call_ops_s {
     int (*answer)(void *call, sb_lua_call_done_cb cb, void *arg, void **req);
     /* Stops an answer request: its cb must not fire afterwards. */
     void (*cancel)(void *call, void *req);
+    /* Dials (call.h sb_call_dial); NULL when the call cannot dial. cb
+     * fires once, later, unless dial returns an error or dial_cancel
+     * runs first. */
+    int (*dial)(void *call, const sb_call_dial_opts_t *opts,
+                sb_call_dial_done_cb cb, void *arg, void **req);
+    void (*dial_cancel)(void *call, void *req);
 } sb_lua_call_ops_t;
 
 /* Pushes the call's userdata (the same one for the same call pointer while
@@ -289,6 +296,12 @@ void sb_lua_call_push(sb_lua_t *rt, lua_State *L, void *call,
  * answers. Does not touch sessions: cancel those with
  * sb_lua_session_cancel. */
 void sb_lua_call_dead(sb_lua_t *rt, void *call);
+
+/* Real calls (core/call): the ops of sb_call_t, and the runner that
+ * starts RCML sessions on them. server.c passes &sb_lua_call_runner with
+ * the runtime as arg to sb_call_mgr_set_runner. */
+extern const sb_lua_call_ops_t sb_lua_real_call_ops;
+extern const sb_call_runner_t sb_lua_call_runner;
 
 /* An application to run: what a number or a REFER points at. Borrowed. */
 typedef struct sb_lua_app_s {

@@ -6,9 +6,11 @@
  * After every nua event the dispatcher calls sb_loop_sync(): the event may
  * have started libuv work (an HTTP fetch, a timer) and libuv applies such
  * changes only inside uv_run.
+ *
+ * REGISTER is delivered to the application (NUTAG_APPL_METHOD) and handed
+ * to registrar.c; the agent struct lives in sip_int.h for that reason.
  */
-#include "sip.h"
-#include "util.h"
+#include "sip_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,21 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define NUA_MAGIC_T struct sb_sip_s
-#include <sofia-sip/nua.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
-
-/* Owner: the loop's shutdown (freed after nua_destroy). */
-struct sb_sip_s {
-    sb_loop_t *loop;
-    const sb_config_t *cfg;
-    nua_t *nua;
-    char uri[160];
-    uv_timer_t destroy_timer;   /* runs nua_destroy outside nua's callback */
-    int shutting_down;
-};
 
 /* sofia-sip's own log lines go to ours, at debug level. */
 static void on_sofia_log(void *stream, char const *fmt, va_list ap)
@@ -98,6 +88,7 @@ static void on_destroy_timer(uv_timer_t *t)
     sb_sip_t *sip = t->data;
     nua_destroy(sip->nua);
     sip->nua = NULL;
+    sb__sip_legs_free(sip);
     uv_close((uv_handle_t *)&sip->destroy_timer, on_destroy_timer_closed);
 }
 
@@ -111,11 +102,14 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase,
         sb_debug("sip: OPTIONS answered %d", status);
         nua_handle_destroy(nh);
         break;
-    case nua_i_invite:
-        /* Calls come with the calls module; until then, refuse politely. */
-        nua_respond(nh, SIP_480_TEMPORARILY_UNAVAILABLE,
-                    SIPTAG_ALLOW_STR(SB_SIP_ALLOW), TAG_END());
-        nua_handle_destroy(nh);
+    case nua_i_register:
+        /* registrar.c answers and destroys nh. */
+        sb__sip_reg_on_register(sip, nua, nh, msg);
+        break;
+    case nua_i_refer:
+        /* In a leg's dialog: leg.c; anywhere else: 404 (refer.c). */
+        if (!sb__sip_leg_event(sip, event, status, phrase, nua, nh, msg, tags))
+            sb__sip_refer_out_of_dialog(sip, nua, nh, msg);
         break;
     case nua_i_error:
         sb_warn("sip: stack error %d %s", status, phrase ? phrase : "");
@@ -127,6 +121,9 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase,
         }
         break;
     default:
+        /* INVITE dialogs and their requests: call legs (leg.c). */
+        if (sb__sip_leg_event(sip, event, status, phrase, nua, nh, msg, tags))
+            break;
         sb_log(SB_LOG_TRACE, "sip: event %s %d", nua_event_name(event), status);
         break;
     }
@@ -142,6 +139,10 @@ static void on_close(void *arg)
 {
     sb_sip_t *sip = arg;
     sip->shutting_down = 1;
+    /* The registrar stops using the store now (it closes after us). */
+    sb__sip_reg_close(sip->reg);
+    sip->reg = NULL;
+    sb__sip_legs_shutdown(sip);
     nua_shutdown(sip->nua);
 }
 
@@ -183,9 +184,22 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
                            * MESSAGE, SUBSCRIBE, REFER ...), so methods we
                            * do not handle get 405 with our Allow. */
                           SIPTAG_ALLOW_STR(SB_SIP_ALLOW),
+                          NUTAG_APPL_METHOD("REGISTER"),
+                          /* REFER is answered by the call module (refer.c). */
+                          NUTAG_APPL_METHOD("REFER"),
                           NUTAG_AUTOANSWER(0),
                           NUTAG_ENABLEMESSAGE(0),
                           NUTAG_ENABLEINVITE(1),
+                          /* Calls (leg.c): SDP passes through as text; the
+                           * media engine writes ours. Session timers are
+                           * honoured when the peer asks for them, and we
+                           * refresh with UPDATE (no body to negotiate). */
+                          NUTAG_MEDIA_ENABLE(0),
+                          NUTAG_AUTOALERT(0),
+                          SIPTAG_SUPPORTED_STR("timer"),
+                          NUTAG_SESSION_TIMER(0),
+                          NUTAG_MIN_SE(90),
+                          NUTAG_UPDATE_REFRESH(1),
                           SIPTAG_USER_AGENT_STR("Switchboard/" SB_VERSION_STRING),
                           TAG_END());
     if (sip->nua == NULL) {
@@ -195,6 +209,7 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
         uv_close((uv_handle_t *)&sip->destroy_timer, free_on_close);
         return SB_EIO;
     }
+    sip->reg = sb__sip_reg_new(sip);
     sb_loop_add_closer(loop, "sip", on_close, sip);
     sb_info("sip: listening on %s", sip->uri);
     *out = sip;

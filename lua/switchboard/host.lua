@@ -5,6 +5,7 @@
 --   host.load_plugins()      -> number failed, first message
 --   host.reload(name | nil)  -> true | nil, kind, message
 --   host.run_rcml(call, app) the body of an RCML session
+--   host.run_refer(ev)       the body of a REFER session (the "refer" hooks)
 --
 -- Specs never load this module: they build their own host
 -- (spec/helpers/fake_host.lua) and plugin manager.
@@ -94,6 +95,19 @@ end
 
 function host.run_rcml(call, app)
   return rcml.run(call, the_host, app)
+end
+
+-- The body of a REFER session (core/lua/lua_api_refer.c): the "refer"
+-- hooks run in priority order (user handlers first, plugins/refer.lua
+-- last) until one returns a value; a REFER nobody answered is refused.
+function host.run_refer(ev)
+  local ok, err = pcall(plugins.default.fire, plugins.default, "refer", ev)
+  if not ok then
+    core.log("error", "refer handlers failed: " .. tostring(err))
+  end
+  if not ev.answered then
+    ev:reject(603, "No handler took the transfer")
+  end
 end
 
 return host

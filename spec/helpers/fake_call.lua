@@ -149,4 +149,64 @@ function call_mt:pause(seconds)
   return outcome(self, "pause", seconds)
 end
 
+-- call:dial(spec): records the spec; the scripted outcome is a result
+-- table ({ status = "completed", sid = ..., duration = ... }), a reason
+-- string, or a function. The default result is a completed dial.
+function call_mt:dial(spec)
+  assert(type(spec) == "table" and type(spec.targets) == "table",
+    "sb.call:dial: a table with targets expected")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "dial", spec)
+  local n = (self.counts.dial or 0) + 1
+  self.counts.dial = n
+  local r = self.script.dial and self.script.dial[n]
+  if type(r) == "function" then
+    return r(self, spec)
+  end
+  if type(r) == "string" then
+    if r == "hangup" then
+      ended(self)
+    end
+    return nil, r
+  end
+  if type(r) == "table" then
+    return r
+  end
+  self.answered = true
+  self.status = "in-progress"
+  return { sid = "ID0-CAdialled", status = "completed", duration = 3,
+           ring_duration = 2, headers = {} }
+end
+
+-- call:redirect(app), call:unbridge(), call:bridge(other): recorded;
+-- scripted outcomes as for the other methods (default: success).
+function call_mt:redirect(app)
+  assert(type(app) == "table" and type(app.url) == "string",
+    "sb.call:redirect: a table with url expected")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "redirect", app)
+  return outcome(self, "redirect", app)
+end
+
+function call_mt:unbridge()
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "unbridge")
+  return outcome(self, "unbridge")
+end
+
+function call_mt:bridge(other)
+  assert(type(other) == "table", "sb.call:bridge: a call expected")
+  if not self.alive or not other.alive then
+    return nil, "hangup"
+  end
+  record(self, "bridge", other)
+  return outcome(self, "bridge", other)
+end
+
 return fake_call

@@ -1,0 +1,501 @@
+/*
+ * api.c: the REST API's glue. Mounts one route (SB_API_PREFIX/ *) on the
+ * http router and, for each request: splits and decodes the path,
+ * strips ".json" from any segment (Restcomm's AcceptFilter), picks XML or
+ * JSON, rejects invalid UTF-8, matches the resource route table, then
+ * authenticates (auth.c) before answering 404/405 or calling the handler.
+ * Also here: error bodies, the thread-pool bridge for password hashing,
+ * and the operated account ({AC}) with its isolation check.
+ *
+ * Resource logic lives in resource.c (the generic layer) and one file per
+ * resource.
+ */
+#include "api_int.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int64_t sb__api_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void ctx_free(sb__api_ctx_t *ctx)
+{
+    for (int i = 0; i < ctx->nsegs; i++)
+        free(ctx->segs[i]);
+    free(ctx->path);
+    sb_account_clear(&ctx->me);
+    sb_account_clear(&ctx->op);
+    free(ctx->w_in1);
+    free(ctx->w_in2);
+    free(ctx->w_out);
+    sb_http_params_free(&ctx->query);
+    sb_http_params_free(&ctx->form);
+    if (ctx->hold_free)
+        ctx->hold_free(ctx->hold);
+    free(ctx);
+}
+
+void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len)
+{
+    const char *ct = NULL;
+    if (len > 0)
+        ct = ctx->json ? "application/json" : "application/xml";
+    sb_http_respond(ctx->req, status, ct, body, len);
+    ctx_free(ctx);
+}
+
+void sb__api_send_raw(sb__api_ctx_t *ctx, int status, const char *ctype,
+                      const char *body, size_t len)
+{
+    sb_http_respond(ctx->req, status, ctype, body, len);
+    ctx_free(ctx);
+}
+
+void sb__api_send_doc(sb__api_ctx_t *ctx, sb__api_w_t *w)
+{
+    sb__api_send(ctx, 200, sb_buf_str(&w->buf), w->buf.len);
+    sb__api_w_free(w);
+}
+
+void sb__api_error(sb__api_ctx_t *ctx, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    sb_buf_t b = SB_BUF_INIT;
+    if (ctx->json) {
+        sb_buf_puts(&b, "{\"message\":");
+        sb__api_json_escape(&b, msg);
+        sb_buf_puts(&b, "}");
+    } else {
+        sb_buf_puts(&b, "<RestcommResponse><Message>");
+        sb__api_xml_escape(&b, msg);
+        sb_buf_puts(&b, "</Message></RestcommResponse>");
+    }
+    if (status == 401)
+        sb_http_resp_header(ctx->req, "WWW-Authenticate", "Basic realm=\"Restcomm realm\"");
+    if (status == 405 && ctx->route)
+        sb_http_resp_header(ctx->req, "Allow", ctx->route->methods);
+    sb__api_send(ctx, status, sb_buf_str(&b), b.len);
+    sb_buf_free(&b);
+}
+
+const char *sb__api_param(sb__api_ctx_t *ctx, const char *name)
+{
+    const char *v = sb_http_params_get(&ctx->form, name);
+    return v ? v : sb_http_params_get(&ctx->query, name);
+}
+
+/* Handlers read the query and form pairs (decoded by the HTTP server)
+ * through ctx, which owns these copies. */
+static void copy_params(const sb_http_params_t *from, sb_http_params_t *to)
+{
+    for (size_t i = 0; i < from->count; i++)
+        sb_http_params_add(to, from->items[i].name, from->items[i].value);
+}
+
+static void parse_params(sb__api_ctx_t *ctx)
+{
+    copy_params(sb_http_req_query(ctx->req), &ctx->query);
+    copy_params(sb_http_req_form(ctx->req), &ctx->form);
+}
+
+void sb__api_uri(sb_buf_t *b, int json, const char *ac, const char *path,
+                 const char *sid)
+{
+    sb_buf_printf(b, "/%s/Accounts/%s", SB_API_VERSION, ac);
+    if (path)
+        sb_buf_printf(b, "/%s", path);
+    if (sid)
+        sb_buf_printf(b, "/%s", sid);
+    if (json)
+        sb_buf_puts(b, ".json");
+}
+
+/* ---- the operated account ------------------------------------------------ */
+
+int sb__api_load_op(sb__api_ctx_t *ctx)
+{
+    const char *key = ctx->ac_key;
+    sb_api_t *api = ctx->api;
+    if (ctx->have_op)
+        return 0;
+    if (!sb_sid_valid(key, "AC") && strchr(key, '@') == NULL) {
+        sb__api_error(ctx, 400, "Invalid AccountSid %s", key);
+        return 1;
+    }
+    int rc = sb_store_account_get(api->store, key, &ctx->op);
+    if (rc == SB_ENOENT) {
+        sb__api_error(ctx, 404, "The requested account was not found");
+        return 1;
+    }
+    if (rc != 0) {
+        sb__api_error(ctx, 500, "Database error");
+        return 1;
+    }
+    ctx->have_op = 1;
+    if (strcmp(ctx->op.sid, ctx->me.sid) == 0)
+        return 0;
+    rc = sb_store_account_in_tree(api->store, ctx->me.sid, ctx->op.sid);
+    if (rc < 0) {
+        sb__api_error(ctx, 500, "Database error");
+        return 1;
+    }
+    if (rc == 0) {
+        /* A sibling or an ancestor. */
+        sb__api_error(ctx, 403, "Insufficient permissions to access this account");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- thread pool ---------------------------------------------------------- */
+
+static void api_really_free(sb_api_t *api)
+{
+    for (int i = 0; i < api->nresources; i++)
+        sb__api_resource_close((sb__api_resource_t *)api->resources[i]);
+    free(api);
+}
+
+static void on_work(uv_work_t *w)
+{
+    sb__api_ctx_t *ctx = w->data;
+    ctx->work_fn(ctx);
+}
+
+static void on_work_done(uv_work_t *w, int status)
+{
+    sb__api_ctx_t *ctx = w->data;
+    sb_api_t *api = ctx->api;
+    api->pending--;
+    if (api->freeing) {
+        sb__api_error(ctx, 503, "The server is shutting down");
+        if (api->pending == 0)
+            api_really_free(api);
+        return;
+    }
+    ctx->done_fn(ctx);
+}
+
+int sb__api_offload(sb__api_ctx_t *ctx, void (*fn)(sb__api_ctx_t *),
+                    void (*done)(sb__api_ctx_t *))
+{
+    sb_api_t *api = ctx->api;
+    ctx->work_fn = fn;
+    ctx->done_fn = done;
+    if (api->loop == NULL) {
+        fn(ctx);
+        done(ctx);
+        return 0;
+    }
+    if (api->pending >= SB__API_MAX_PENDING) {
+        sb_http_resp_header(ctx->req, "Retry-After", "1");
+        sb__api_error(ctx, 503, "Too many logins in progress; retry later");
+        return 1;
+    }
+    ctx->work.data = ctx;
+    if (uv_queue_work(api->loop, &ctx->work, on_work, on_work_done) != 0) {
+        sb__api_error(ctx, 503, "Cannot schedule work");
+        return 1;
+    }
+    api->pending++;
+    return 0;
+}
+
+/* ---- routing -------------------------------------------------------------- */
+
+static void accounts_collection(sb__api_ctx_t *ctx)
+{
+    if (strcmp(ctx->method, "GET") == 0)
+        sb__api_accounts_list(ctx);
+    else
+        sb__api_accounts_create(ctx);
+}
+
+static void accounts_item(sb__api_ctx_t *ctx)
+{
+    if (strcmp(ctx->method, "GET") == 0)
+        sb__api_accounts_get(ctx);
+    else if (strcmp(ctx->method, "DELETE") == 0)
+        sb__api_accounts_delete(ctx);
+    else
+        sb__api_accounts_update(ctx);
+}
+
+static void add_route(sb_api_t *api, const char *pattern, const char *methods,
+                      sb__api_handler_t fn, const sb__api_resource_t *res,
+                      int self_update)
+{
+    sb_assert(api->nroutes < SB__API_MAX_ROUTES);
+    sb__api_route_t *r = &api->routes[api->nroutes++];
+    r->pattern = pattern;
+    r->methods = methods;
+    r->fn = fn;
+    r->res = res;
+    r->self_update = self_update;
+}
+
+/* Returns 1 when method is in the comma-separated list. */
+static int method_in(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = list; *p;) {
+        const char *c = strchr(p, ',');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        if (l == n && memcmp(p, method, n) == 0)
+            return 1;
+        if (!c)
+            break;
+        p = c + 1;
+    }
+    return 0;
+}
+
+/* Matches ctx->segs against pattern; on success fills the captures and
+ * returns the number of literal segments + 1 (more literal wins). */
+static int match_pattern(sb__api_ctx_t *ctx, const char *pattern,
+                         const char **ac, const char **sid, const char **sub)
+{
+    int i = 0, lits = 0;
+    const char *p = pattern;
+    *ac = *sid = *sub = NULL;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        if (i >= ctx->nsegs)
+            return 0;
+        const char *seg = ctx->segs[i];
+        if (l >= 2 && p[0] == '{') {
+            if (strncmp(p, "{AC}", 4) == 0)
+                *ac = seg;
+            else if (strncmp(p, "{SID}", 5) == 0)
+                *sid = seg;
+            else
+                *sub = seg;
+        } else {
+            if (strlen(seg) != l || memcmp(seg, p, l) != 0)
+                return 0;
+            lits++;
+        }
+        i++;
+        p = slash ? slash + 1 : p + l;
+    }
+    return i == ctx->nsegs ? lits + 1 : 0;
+}
+
+static const sb__api_route_t *find_route(sb__api_ctx_t *ctx)
+{
+    sb_api_t *api = ctx->api;
+    const sb__api_route_t *best = NULL;
+    int best_score = 0;
+    for (int k = 0; k < api->nroutes; k++) {
+        const char *ac, *sid, *sub;
+        int score = match_pattern(ctx, api->routes[k].pattern, &ac, &sid, &sub);
+        if (score > best_score) {
+            best = &api->routes[k];
+            best_score = score;
+            ctx->ac_key = ac;
+            ctx->sid = sid;
+            ctx->sub = sub;
+        }
+    }
+    return best;
+}
+
+/* After authentication: account status, then 404 / 405 / the handler. */
+void sb__api_authorized(sb__api_ctx_t *ctx)
+{
+    const sb__api_route_t *r = ctx->route;
+    const char *status = ctx->me.status ? ctx->me.status : "";
+    if (strcmp(status, "active") != 0) {
+        /* An uninitialized account may only set its password. */
+        int allowed = strcmp(status, "uninitialized") == 0 && r && r->self_update &&
+                      (strcmp(ctx->method, "POST") == 0 ||
+                       strcmp(ctx->method, "PUT") == 0) &&
+                      ctx->ac_key &&
+                      (strcmp(ctx->ac_key, ctx->me.sid) == 0 ||
+                       strcasecmp(ctx->ac_key, ctx->me.email ? ctx->me.email : "") == 0) &&
+                      sb__api_param(ctx, "Password") != NULL;
+        if (!allowed) {
+            sb__api_error(ctx, 403, "Provided Account is not active");
+            return;
+        }
+    }
+    if (r == NULL) {
+        sb__api_error(ctx, 404, "The requested resource was not found");
+        return;
+    }
+    if (!method_in(r->methods, ctx->method)) {
+        sb__api_error(ctx, 405, "Method %s is not allowed here", ctx->method);
+        return;
+    }
+    r->fn(ctx);
+}
+
+/* Splits the raw path after the prefix into decoded segments, stripping
+ * ".json". Returns 0, or 400/404 for the caller to answer. */
+static int split_segments(sb__api_ctx_t *ctx, const char *raw)
+{
+    const char *p = raw + strlen(SB_API_PREFIX);
+    ctx->path = sb_xasprintf("/%s%s", SB_API_VERSION, p);
+    while (*p == '/')
+        p++;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        if (l > 0) {
+            if (ctx->nsegs == SB__API_MAX_SEGS)
+                return 404;
+            char *seg = NULL;
+            if (sb_http_url_decode(p, l, &seg) != 0)
+                return 400;
+            size_t sl = strlen(seg);
+            if (!sb_http_utf8_valid(seg, sl)) {
+                free(seg);
+                return 400;
+            }
+            if (sl > 5 && strcmp(seg + sl - 5, ".json") == 0) {
+                seg[sl - 5] = '\0';
+                ctx->json = 1;
+            }
+            ctx->segs[ctx->nsegs++] = seg;
+        }
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return 0;
+}
+
+static void on_request(sb_http_req_t *req, void *arg)
+{
+    sb_api_t *api = arg;
+    sb__api_ctx_t *ctx = SB_NEW(sb__api_ctx_t);
+    ctx->api = api;
+    ctx->req = req;
+    ctx->method = sb_http_req_method(req);
+    if (strcmp(ctx->method, "HEAD") == 0)
+        ctx->method = "GET";
+
+    int bad = split_segments(ctx, sb_http_req_raw_path(req));
+    const char *accept = sb_http_req_header(req, "Accept");
+    if (!ctx->json && accept && strstr(accept, "json"))
+        ctx->json = 1;
+    if (bad == 400) {
+        sb__api_error(ctx, 400, "Invalid path");
+        return;
+    }
+    parse_params(ctx);
+    if (!sb_http_params_utf8_valid(&ctx->query) ||
+        !sb_http_params_utf8_valid(&ctx->form)) {
+        sb__api_error(ctx, 400, "Parameters must be valid UTF-8");
+        return;
+    }
+    ctx->route = bad ? NULL : find_route(ctx);
+    sb__api_authenticate(ctx);
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+int sb_api_new(sb_http_router_t *router, sb_store_t *store,
+               const sb_config_t *cfg, sb_api_t **out)
+{
+    sb_api_t *api = SB_NEW(sb_api_t);
+    api->store = store;
+    api->cfg = cfg;
+    api->router = router;
+
+    sb__api_resource_t *resources[] = {&sb__api_accounts, &sb__api_applications,
+                                       &sb__api_clients, &sb__api_numbers,
+                                       &sb__api_notifications, &sb__api_calls};
+    for (size_t i = 0; i < SB_COUNTOF(resources); i++) {
+        int rc = sb__api_resource_init(api, resources[i]);
+        if (rc != 0) {
+            sb_error("api: resource %s: bad field table", resources[i]->path);
+            api_really_free(api);
+            return rc;
+        }
+        api->resources[api->nresources++] = resources[i];
+    }
+
+    add_route(api, "Accounts", "GET,POST", accounts_collection, &sb__api_accounts, 0);
+    add_route(api, "Accounts/{AC}", "GET,POST,PUT,DELETE", accounts_item,
+              &sb__api_accounts, 1);
+    /* The generic resources: the collection and its items. */
+    static const struct {
+        const char *coll, *item, *coll_methods, *item_methods;
+        const sb__api_resource_t *res;
+    } generic[] = {
+        {"Accounts/{AC}/Applications", "Accounts/{AC}/Applications/{SID}",
+         "GET,POST", "GET,POST,PUT,DELETE", &sb__api_applications},
+        {"Accounts/{AC}/Clients", "Accounts/{AC}/Clients/{SID}",
+         "GET,POST", "GET,POST,PUT,DELETE", &sb__api_clients},
+        {"Accounts/{AC}/IncomingPhoneNumbers", "Accounts/{AC}/IncomingPhoneNumbers/{SID}",
+         "GET,POST", "GET,POST,PUT,DELETE", &sb__api_numbers},
+        {"Accounts/{AC}/Notifications", "Accounts/{AC}/Notifications/{SID}",
+         "GET", "GET", &sb__api_notifications},
+        {"Accounts/{AC}/Calls", "Accounts/{AC}/Calls/{SID}", "GET", "GET",
+         &sb__api_calls},
+    };
+    for (size_t i = 0; i < SB_COUNTOF(generic); i++) {
+        add_route(api, generic[i].coll, generic[i].coll_methods, sb__api_collection,
+                  generic[i].res, 0);
+        add_route(api, generic[i].item, generic[i].item_methods, sb__api_item,
+                  generic[i].res, 0);
+    }
+    add_route(api, "Accounts/{AC}/IncomingPhoneNumbers/Local", "GET,POST",
+              sb__api_numbers_factory, &sb__api_numbers, 0);
+    add_route(api, "Accounts/{AC}/IncomingPhoneNumbers/TollFree", "GET,POST",
+              sb__api_numbers_factory, &sb__api_numbers, 0);
+    add_route(api, "Accounts/{AC}/IncomingPhoneNumbers/Mobile", "GET,POST",
+              sb__api_numbers_factory, &sb__api_numbers, 0);
+    add_route(api, "Accounts/{AC}/Calls/{SUB}/Notifications", "GET",
+              sb__api_call_notifications, &sb__api_notifications, 0);
+    add_route(api, "Accounts/{AC}/Supervisor", "GET", sb__api_supervisor, NULL, 0);
+    add_route(api, "Accounts/{AC}/Supervisor/{SUB}", "GET", sb__api_supervisor, NULL, 0);
+    add_route(api, "Accounts/{AC}/Usage/Records", "GET", sb__api_usage, NULL, 0);
+    add_route(api, "Accounts/{AC}/Usage/Records/{SUB}", "GET", sb__api_usage, NULL, 0);
+
+    int rc = sb_http_router_add(router, "*", SB_API_PREFIX "/*", on_request, api,
+                                &api->route_id);
+    if (rc != 0) {
+        api_really_free(api);
+        return rc;
+    }
+    *out = api;
+    return 0;
+}
+
+void sb_api_use_loop(sb_api_t *api, uv_loop_t *loop)
+{
+    api->loop = loop;
+}
+
+void sb_api_detach(sb_api_t *api)
+{
+    api->router = NULL;
+}
+
+void sb_api_free(sb_api_t *api)
+{
+    if (api == NULL)
+        return;
+    if (api->router)
+        sb_http_router_remove(api->router, api->route_id);
+    api->router = NULL;
+    if (api->pending > 0) {
+        api->freeing = 1;           /* the last job frees it */
+        return;
+    }
+    api_really_free(api);
+}

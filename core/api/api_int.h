@@ -1,0 +1,384 @@
+/*
+ * api_int.h: shared between the files of core/api only: the api object,
+ * the per-request context, the XML/JSON writer, and the generic resource
+ * layer (field tables) every resource file fills in.
+ */
+#ifndef SB_API_INT_H
+#define SB_API_INT_H
+
+#include "api.h"
+#include "account_tree.h"
+#include "rows.h"
+#include "util.h"
+
+#include <stdint.h>
+
+#define SB_API_VERSION "2012-04-24"
+#define SB_API_PREFIX "/restcomm/" SB_API_VERSION
+#define SB__API_MAX_SEGS 12
+#define SB__API_MAX_ROUTES 64
+#define SB__API_MAX_RESOURCES 16
+#define SB__API_CRED_SLOTS 1024       /* verified-password cache entries */
+#define SB__API_MAX_PENDING 64        /* thread-pool jobs at once */
+#define SB__API_MAX_PAGE_SIZE 1000
+#define SB__API_DEFAULT_PAGE_SIZE 50
+#define SB__API_STRONG_PASSWORD 50    /* Restcomm's strength threshold */
+
+typedef struct sb__api_ctx_s sb__api_ctx_t;
+typedef struct sb__api_resource_s sb__api_resource_t;
+typedef struct sb__api_field_s sb__api_field_t;
+typedef void (*sb__api_handler_t)(sb__api_ctx_t *ctx);
+
+/* ---- the writer ---------------------------------------------------------- */
+
+/* Writes one document as XML (PascalCase elements inside
+ * <RestcommResponse>) or JSON (snake_case members, no wrapper), from the
+ * same calls. Names: xml is the element, json the member name (ignored
+ * inside a JSON array). Embedded in its user. */
+typedef struct sb__api_w_s {
+    sb_buf_t buf;
+    int json;
+    int depth;
+    unsigned char first[16];     /* no member written yet at this depth */
+    unsigned char array[16];     /* the container at this depth is an array */
+} sb__api_w_t;
+
+/* Flags of the value writers. */
+#define SB__W_XOMIT 0x1     /* NULL: no XML element (else an empty one) */
+#define SB__W_JOMIT 0x2     /* NULL: no JSON member (else null) */
+
+void sb__api_w_init(sb__api_w_t *w, int json);
+void sb__api_w_free(sb__api_w_t *w);
+/* <RestcommResponse> for XML, nothing for JSON. */
+void sb__api_w_doc_begin(sb__api_w_t *w);
+void sb__api_w_doc_end(sb__api_w_t *w);
+void sb__api_w_obj_begin(sb__api_w_t *w, const char *xml, const char *json);
+void sb__api_w_obj_end(sb__api_w_t *w, const char *xml);
+/* xml_attrs: text put inside the XML start tag (already escaped), or NULL. */
+void sb__api_w_arr_begin(sb__api_w_t *w, const char *xml, const char *json,
+                         const char *xml_attrs);
+void sb__api_w_arr_end(sb__api_w_t *w, const char *xml);
+void sb__api_w_str(sb__api_w_t *w, const char *xml, const char *json,
+                   const char *v, unsigned flags);
+void sb__api_w_int(sb__api_w_t *w, const char *xml, const char *json, int64_t v);
+void sb__api_w_bool(sb__api_w_t *w, const char *xml, const char *json, int v);
+/* Escapes s for XML text or attribute values / JSON strings. */
+void sb__api_xml_escape(sb_buf_t *b, const char *s);
+void sb__api_json_escape(sb_buf_t *b, const char *s);
+
+/* ---- field tables -------------------------------------------------------- */
+
+typedef enum {
+    SB__T_TEXT = 0,     /* free text, at most max bytes (0: 255) */
+    SB__T_SID,          /* a SID with prefix (empty clears with CLEAR) */
+    SB__T_URL,          /* http(s) URL or absolute path (empty clears) */
+    SB__T_METHOD,       /* GET or POST, stored upper-case */
+    SB__T_BOOL,         /* true/false, stored 1/0 */
+    SB__T_INT,          /* integer in [min, max] */
+    SB__T_ENUM,         /* one of choices (case-insensitive in) */
+    SB__T_DATE,         /* seconds; written as RFC 2822 */
+    SB__T_MSDATE,       /* milliseconds; written as ISO 8601 (Joda's form) */
+    SB__T_URI,          /* computed: the resource's own Uri */
+    SB__T_CUSTOM        /* computed: render() writes it */
+} sb__api_type_t;
+
+#define SB__F_CREATE 0x01   /* settable on create */
+#define SB__F_UPDATE 0x02   /* settable on update */
+#define SB__F_REQ    0x04   /* required on create */
+#define SB__F_HIDDEN 0x08   /* never written out (hashes, owner) */
+#define SB__F_XOMIT  0x10   /* NULL: no XML element */
+#define SB__F_JOMIT  0x20   /* NULL: no JSON member */
+#define SB__F_CLEAR  0x40   /* an empty value stores NULL */
+#define SB__F_JSTR   0x80   /* INT: a JSON string, as Restcomm writes it */
+#define SB__F_W (SB__F_CREATE | SB__F_UPDATE)
+
+/* One field of a resource: its names in XML, JSON and the request, its
+ * column, type and rules. A computed field has no column. */
+struct sb__api_field_s {
+    const char *xml;
+    const char *json;
+    const char *param;          /* request parameter; NULL: same as xml */
+    const char *column;         /* NULL for computed fields */
+    sb__api_type_t type;
+    unsigned flags;
+    const char *def;            /* default on create (parameter text) */
+    const char *prefix;         /* SID prefix */
+    const char *const *choices; /* ENUM values, NULL-terminated */
+    int64_t min, max;           /* INT range; TEXT/URL max length */
+    /* CUSTOM: writes the field for the row (vals: one per column). */
+    void (*render)(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                   const sb__api_resource_t *res, const sb_rows_val_t *vals);
+};
+
+/* A field table entry: names, column, type, flags, then designated
+ * extras (.def, .prefix, .choices, .min, .max, .render, .param). */
+#define SB__FIELD(xml_, json_, col_, type_, flags_, ...)                   \
+    {.xml = (xml_), .json = (json_), .column = (col_), .type = (type_),     \
+     .flags = (flags_), __VA_ARGS__}
+
+/* What a list filter does with its parameter. */
+typedef enum {
+    SB__FILT_EQ = 0,            /* column = value */
+    SB__FILT_WILDCARD,          /* Restcomm wildcards: '*' any one char; the
+                                   value matches anywhere in the column */
+    SB__FILT_CONTAINS,          /* substring, literal */
+    SB__FILT_DATE_FROM,         /* column >= YYYY-MM-DD */
+    SB__FILT_DATE_TO,           /* column < YYYY-MM-DD + 1 day */
+    SB__FILT_INT                /* column = integer */
+} sb__api_filter_mode_t;
+
+typedef struct sb__api_filter_s {
+    const char *param;
+    const char *column;
+    sb__api_filter_mode_t mode;
+} sb__api_filter_t;
+
+typedef struct sb__api_sort_s {
+    const char *name;           /* SortBy value: "PhoneNumber" */
+    const char *column;
+} sb__api_sort_t;
+
+/* A write being prepared: values for every column (rows.h), the strings
+ * they point to, and the current row on update. */
+typedef struct sb__api_edit_s {
+    const sb__api_resource_t *res;
+    sb_rows_val_t *v;           /* res->table.ncols values */
+    char **owned;
+    int nowned, cap;
+    const sb_rows_val_t *old;   /* update: current values; NULL on create */
+    int create;
+} sb__api_edit_t;
+
+#define SB__OP_LIST   0x01
+#define SB__OP_GET    0x02
+#define SB__OP_CREATE 0x04
+#define SB__OP_UPDATE 0x08
+#define SB__OP_DELETE 0x10
+
+/* A resource under /Accounts/{AC}/<path>. Everything is static data except
+ * table and colmap, which sb__api_resource_init fills from fields. */
+struct sb__api_resource_s {
+    const char *path;           /* "Applications" */
+    const char *xml_item;       /* "Application" */
+    const char *xml_list;       /* "Applications" */
+    const char *json_list;      /* JSON array member of a paged list */
+    int always_paged;           /* Restcomm pages it; else paged only when
+                                   Page, PageSize or AfterSid is given */
+    const char *table_name;
+    const char *sid_prefix;
+    const char *owner_column;   /* "account_sid" */
+    const sb__api_field_t *fields;
+    int nfields;
+    unsigned ops;
+    int delete_status;          /* 200 or 204 */
+    const sb__api_filter_t *filters;
+    int nfilters;
+    const sb__api_sort_t *sorts;
+    int nsorts;
+    const char *default_sort;   /* a sorts[] name, or NULL: insertion */
+
+    /* Hooks, all optional. prepare: after the generic parse of a create or
+     * update; may change e, or answer the request itself (returns 1) or
+     * continue (returns 0). conflict: the write hit a UNIQUE constraint;
+     * answers the request. deleted: after a delete. */
+    int (*prepare)(sb__api_ctx_t *ctx, sb__api_edit_t *e);
+    void (*conflict)(sb__api_ctx_t *ctx, sb__api_edit_t *e);
+    void (*deleted)(sb__api_ctx_t *ctx, const sb_rows_val_t *old);
+
+    /* Filled at init (shared by every api instance: refs counts them). */
+    int refs;
+    sb_rows_table_t table;
+    sb_rows_col_t *cols;        /* owned by the api */
+    int colmap[64];             /* field index -> column index or -1 */
+    int sid_col, owner_col, created_col, updated_col, version_col;
+};
+
+/* ---- the api and the request context ------------------------------------ */
+
+typedef struct sb__api_route_s {
+    const char *pattern;        /* "Accounts/{AC}/Clients/{SID}" */
+    const char *methods;        /* "GET,POST,PUT" */
+    sb__api_handler_t fn;
+    const sb__api_resource_t *res;
+    int self_update;            /* open to an uninitialized account */
+} sb__api_route_t;
+
+struct sb_api_s {
+    sb_store_t *store;
+    const sb_config_t *cfg;
+    sb_http_router_t *router;
+    int route_id;
+    uv_loop_t *loop;
+    int pending;                /* thread-pool jobs running */
+    int freeing;                /* sb_api_free called while pending > 0 */
+    sb__api_route_t routes[SB__API_MAX_ROUTES];
+    int nroutes;
+    const sb__api_resource_t *resources[SB__API_MAX_RESOURCES];
+    int nresources;
+    uint8_t creds[SB__API_CRED_SLOTS][32];  /* hashes of verified logins */
+    uint8_t cred_used[SB__API_CRED_SLOTS];
+    struct sb_call_mgr_s *calls;    /* live calls for metrics (calls.c) */
+};
+
+/* One request, from arrival to answer. Owned by the api until answered. */
+struct sb__api_ctx_s {
+    sb_api_t *api;
+    sb_http_req_t *req;
+    const char *method;         /* "GET", "POST", ... (HEAD is GET) */
+    int json;
+    char *segs[SB__API_MAX_SEGS];   /* decoded, ".json" stripped */
+    int nsegs;
+    char *path;                 /* "/2012-04-24/Accounts/..." as requested */
+    const sb__api_route_t *route;
+    const char *ac_key;         /* {AC} of the route (segs[1]) */
+    const char *sid;            /* {SID} */
+    const char *sub;            /* {SUB} */
+    sb_account_t me;            /* the authenticated account */
+    sb_account_t op;            /* the account in the path */
+    int have_op;
+    sb_http_params_t query;     /* the request's parameters, decoded here */
+    sb_http_params_t form;
+    /* thread-pool work */
+    uv_work_t work;
+    void (*work_fn)(sb__api_ctx_t *ctx);
+    void (*done_fn)(sb__api_ctx_t *ctx);
+    char *w_in1, *w_in2, *w_out;
+    int w_result;
+    void *hold;                 /* handler data kept across the work */
+    void (*hold_free)(void *);
+};
+
+/* ---- shared functions ---------------------------------------------------- */
+
+/* api.c */
+/* Answers with body (borrowed) and frees ctx. */
+void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len);
+/* Answers with a body of the given type (borrowed) and frees ctx. */
+void sb__api_send_raw(sb__api_ctx_t *ctx, int status, const char *ctype,
+                      const char *body, size_t len);
+/* Answers with the writer's document (200) and frees both. */
+void sb__api_send_doc(sb__api_ctx_t *ctx, sb__api_w_t *w);
+/* Answers an error: the Restcomm message body in the request's format
+ * (401 adds WWW-Authenticate). */
+void sb__api_error(sb__api_ctx_t *ctx, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* First value of the request parameter (form, then query), or NULL. */
+const char *sb__api_param(sb__api_ctx_t *ctx, const char *name);
+/* Loads ctx->op from ctx->ac_key and checks that the caller may see it.
+ * Returns 0, or 1 after answering (400, 403, 404). */
+int sb__api_load_op(sb__api_ctx_t *ctx);
+/* Runs fn on the thread pool (or inline without a loop), then done on the
+ * loop thread. On overload answers 503 itself and returns 1; else 0. */
+int sb__api_offload(sb__api_ctx_t *ctx, void (*fn)(sb__api_ctx_t *),
+                    void (*done)(sb__api_ctx_t *));
+int64_t sb__api_now(void);
+/* Appends "/2012-04-24/Accounts/<ac>/<path>/<sid>" (+".json"). */
+void sb__api_uri(sb_buf_t *b, int json, const char *ac, const char *path,
+                 const char *sid);
+
+/* auth.c */
+/* Authenticates the request, then calls sb__api_authorized(ctx) or
+ * answers 401/403/503. */
+void sb__api_authenticate(sb__api_ctx_t *ctx);
+void sb__api_authorized(sb__api_ctx_t *ctx);
+/* Restcomm's password strength score, 0..100. */
+int sb__api_password_strength(const char *password);
+int sb__api_password_ok(const char *password);
+
+/* resource.c */
+int sb__api_resource_init(sb_api_t *api, sb__api_resource_t *res);
+void sb__api_resource_close(sb__api_resource_t *res);
+int sb__api_field_index(const sb__api_resource_t *res, const char *xml);
+/* Column index of a field named by its column, or -1. */
+int sb__api_col(const sb__api_resource_t *res, const char *column);
+void sb__api_list(sb__api_ctx_t *ctx);
+/* Lists res with base conditions (ownership; copied) plus the resource's
+ * filters, sorting and paging from the request, and answers. */
+void sb__api_list_with(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
+                       sb_rows_cond_t *base, int nbase);
+void sb__api_get(sb__api_ctx_t *ctx);
+void sb__api_create(sb__api_ctx_t *ctx);
+void sb__api_update(sb__api_ctx_t *ctx);
+void sb__api_delete(sb__api_ctx_t *ctx);
+void sb__api_item(sb__api_ctx_t *ctx);       /* GET/POST/PUT/DELETE {SID} */
+void sb__api_collection(sb__api_ctx_t *ctx); /* GET/POST */
+/* Writes one row as the resource's item element. */
+void sb__api_render_row(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                        const sb__api_resource_t *res, const sb_rows_val_t *vals);
+/* Reads the row keyed sid (and owned by the operated account, when
+ * owner is set) and answers it (200), or 404. */
+void sb__api_send_row(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
+                      const char *sid);
+/* Parses text for field f into value v (strings go to e->owned). Returns
+ * 0, or writes a message into err and returns SB_EINVAL. */
+int sb__api_parse_value(sb__api_edit_t *e, const sb__api_field_t *f,
+                        const char *text, sb_rows_val_t *v, char *err,
+                        size_t errlen);
+void sb__api_edit_init(sb__api_edit_t *e, const sb__api_resource_t *res);
+void sb__api_edit_free(sb__api_edit_t *e);
+void sb__api_edit_text(sb__api_edit_t *e, const char *column, const char *s);
+void sb__api_edit_int(sb__api_edit_t *e, const char *column, int64_t i);
+void sb__api_edit_null(sb__api_edit_t *e, const char *column);
+/* The value a column will have after the edit (new if set, else old), or
+ * NULL. */
+const sb_rows_val_t *sb__api_edit_get(const sb__api_edit_t *e, const char *column);
+/* Paging: parses Page/PageSize, counts, checks the page, and fills the
+ * query's offset/limit/after. Returns 0, or 1 after answering 400. */
+typedef struct sb__api_page_s {
+    int64_t page, size, total, numpages;
+    int64_t shown;              /* rows written on this page */
+    char last_sid[SB_SID_SIZE];
+} sb__api_page_t;
+int sb__api_page_prepare(sb__api_ctx_t *ctx, const sb_rows_table_t *t,
+                         const sb_rows_cond_t *conds, int nconds,
+                         sb_rows_query_t *q, sb__api_page_t *pg);
+/* Writes the paging members (JSON) or returns the XML attributes (owned)
+ * of the list. */
+char *sb__api_page_xml_attrs(sb__api_ctx_t *ctx, const sb__api_page_t *pg);
+void sb__api_page_json(sb__api_ctx_t *ctx, sb__api_w_t *w, const sb__api_page_t *pg);
+/* Restcomm paging when the request asks for it or the resource is always
+ * paged. */
+int sb__api_wants_paging(sb__api_ctx_t *ctx, const sb__api_resource_t *res);
+
+/* The resources (one file each). */
+extern sb__api_resource_t sb__api_applications;
+extern sb__api_resource_t sb__api_clients;
+extern sb__api_resource_t sb__api_accounts;
+extern sb__api_resource_t sb__api_numbers;
+extern sb__api_resource_t sb__api_notifications;
+extern sb__api_resource_t sb__api_calls;
+
+/* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
+void sb__api_supervisor(sb__api_ctx_t *ctx);
+
+/* numbers.c: GET/POST IncomingPhoneNumbers/{Local,TollFree,Mobile}. */
+void sb__api_numbers_factory(sb__api_ctx_t *ctx);
+/* notifications.c: GET Calls/{CA}/Notifications. */
+void sb__api_call_notifications(sb__api_ctx_t *ctx);
+/* usage.c: GET Usage/Records and Usage/Records/{period}. */
+void sb__api_usage(sb__api_ctx_t *ctx);
+
+/* accounts.c */
+void sb__api_accounts_list(sb__api_ctx_t *ctx);
+void sb__api_accounts_create(sb__api_ctx_t *ctx);
+void sb__api_accounts_get(sb__api_ctx_t *ctx);
+void sb__api_accounts_update(sb__api_ctx_t *ctx);
+void sb__api_accounts_delete(sb__api_ctx_t *ctx);
+
+/* numbers.c: writes the summaries of the numbers that use application
+ * app (voice, SMS, USSD or refer) as array items; nothing when the numbers
+ * table does not exist. */
+void sb__api_app_numbers(sb__api_ctx_t *ctx, sb__api_w_t *w, const char *app);
+
+/* clients.c: the digest hashes of login:realm:password. */
+void sb__api_client_ha1(const char *login, const char *realm,
+                        const char *password, char md5[33], char sha256[65]);
+/* Creates the SIP client Restcomm links to a new account (Login = the
+ * e-mail's local part) unless that login is taken. */
+void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
+                         const char *email, const char *friendly_name,
+                         const char *password);
+void sb__api_client_link_password(sb__api_ctx_t *ctx, const char *account_sid,
+                                  const char *email, const char *password);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * call.h: the call module's public header. Calls and their legs, the call
+ * detail records (CDR) lifecycle, number routing, bridging and the state
+ * of transfers.
+ *
+ * A call (sb_call_t) is one leg in Restcomm's sense: one row of the Calls
+ * resource, one SIP dialog, one media endpoint. An incoming INVITE makes
+ * an inbound call, routed by the number matcher to an application (RCML)
+ * that the runner starts; a <Dial> makes outbound-dial calls whose parent
+ * is the inbound one, bridged to it when one answers. Calls are refcounted
+ * (sb_call_ref / sb_call_unref): the manager holds one reference while the
+ * call is live, and every other holder (a Lua handle, a pending request)
+ * holds its own.
+ *
+ * The module never includes Lua headers: the RCML session is started and
+ * stopped through a runner (a table of callbacks) that server.c connects
+ * to core/lua at start-up.
+ */
+#ifndef SB_CALL_H
+#define SB_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "sid.h"
+
+struct sb_store_s;
+struct sb_sip_s;
+struct sb_media_engine_s;
+struct sb_media_endpoint_s;
+struct sb_http_client_s;
+struct sb_call_refer_s;
+
+typedef struct sb_call_mgr_s sb_call_mgr_t;
+typedef struct sb_call_s sb_call_t;
+typedef struct sb_call_dial_s sb_call_dial_t;
+typedef struct sb_call_req_s sb_call_req_t;
+
+typedef enum {
+    SB_CALL_QUEUED = 0,
+    SB_CALL_RINGING,
+    SB_CALL_IN_PROGRESS,
+    SB_CALL_COMPLETED,
+    SB_CALL_BUSY,
+    SB_CALL_FAILED,
+    SB_CALL_NO_ANSWER,
+    SB_CALL_CANCELED
+} sb_call_status_t;
+
+typedef enum {
+    SB_CALL_INBOUND = 0,
+    SB_CALL_OUTBOUND_DIAL,
+    SB_CALL_OUTBOUND_API
+} sb_call_dir_t;
+
+/* Returns borrowed (static) Restcomm names: "in-progress", "outbound-dial". */
+const char *sb_call_status_name(sb_call_status_t s);
+const char *sb_call_dir_name(sb_call_dir_t d);
+
+/* A name/value pair (parameters, headers). Borrowed where it appears. */
+typedef struct sb_call_pair_s {
+    const char *name;
+    const char *value;
+} sb_call_pair_t;
+
+/* ---- the manager ---------------------------------------------------------- */
+
+/* What the manager works with. Everything borrowed; each must outlive the
+ * manager (the loop's reverse close order ensures it when the manager
+ * starts after them). http may be NULL (no status callbacks). */
+typedef struct sb_call_deps_s {
+    uv_loop_t *loop;
+    const sb_config_t *cfg;
+    struct sb_store_s *store;
+    struct sb_sip_s *sip;
+    struct sb_media_engine_s *media;
+    struct sb_http_client_s *http;
+} sb_call_deps_t;
+
+/* Creates the manager and takes the SIP agent's INVITE handler. Returns 0
+ * and *out (owned: sb_call_mgr_close), or SB_EINVAL for missing deps. */
+int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out);
+
+/* Hangs up every live call (BYE, CANCEL or 503), cancels their sessions,
+ * gives the INVITE handler back, closes the manager's handles and frees
+ * it; cb(arg) fires once from a later loop callback. */
+void sb_call_mgr_close(sb_call_mgr_t *mgr, void (*cb)(void *arg), void *arg);
+
+/* For the media engine's events (server.c passes these to
+ * sb_media_engine_new with the manager as arg): a DTMF digit and an RTP
+ * timeout on an endpoint of a call. */
+void sb_call_on_media_dtmf(struct sb_media_endpoint_s *ep, char digit,
+                           int duration_ms, sb_call_mgr_t *mgr);
+void sb_call_on_media_timeout(struct sb_media_endpoint_s *ep, sb_call_mgr_t *mgr);
+
+/* ---- the application runner (RCML sessions) -------------------------------- */
+
+/* An application to run on a call. Borrowed for the start call. */
+typedef struct sb_call_app_s {
+    const char *url;
+    const char *method;             /* NULL: POST */
+    const char *fallback_url;       /* may be NULL */
+    const char *fallback_method;    /* NULL: POST */
+    const sb_call_pair_t *params;   /* extra request parameters, kept on
+                                       every request of the session */
+    size_t param_count;
+} sb_call_app_t;
+
+/* How the manager drives RCML sessions without knowing Lua. */
+typedef struct sb_call_runner_s {
+    /* Starts app on call (borrowed; take a reference to keep it). Before
+     * any Lua runs it calls sb_call_app_attach with its session, which
+     * reports its end with sb_call_app_done (possibly before start
+     * returns). Returns 0, or a negative code when no session started
+     * (the call is then hung up). */
+    int (*start)(void *arg, sb_call_t *call, const sb_call_app_t *app);
+    /* The call ended: whatever the session waits for returns
+     * `nil, sb_err_reason(err)`; the session then runs to its end. */
+    void (*cancel)(void *arg, void *session, int err);
+    /* Ends the session without running more of it and without touching
+     * the call (a REFER hands the call to new RCML). sb_call_app_done is
+     * not called for it. */
+    void (*stop)(void *arg, void *session);
+    /* The call is over: the handles Lua holds become dead (they drop their
+     * references). */
+    void (*dead)(void *arg, sb_call_t *call);
+    /* A REFER arrived (transfer.c): runs the refer handlers on refer
+     * (borrowed; take a reference to keep it) and calls
+     * sb_call_refer_done when they are through. Returns 0, or a negative
+     * code (the REFER is then refused with 500). May be NULL: REFER is
+     * then refused with 501. */
+    int (*refer)(void *arg, struct sb_call_refer_s *refer);
+} sb_call_runner_t;
+
+/* Sets the runner (r borrowed: static). Without one, calls are refused
+ * with 503. */
+void sb_call_mgr_set_runner(sb_call_mgr_t *mgr, const sb_call_runner_t *r,
+                            void *arg);
+
+/* The runner: session (opaque) now runs call's application, replacing
+ * any session before it (which the runner has stopped). */
+void sb_call_app_attach(sb_call_t *call, void *session);
+
+/* The runner: session (stopped by the runner's stop) no longer runs the
+ * call; nothing else happens. Ignored for another session. */
+void sb_call_app_detach(sb_call_t *call, void *session);
+
+/* The runner reports that session ended with status (0: the application
+ * finished; else a SB_E* code: the call is hung up). Ignored for a
+ * session that is not the call's current one. */
+void sb_call_app_done(sb_call_t *call, void *session, int status);
+
+/* ---- calls ------------------------------------------------------------------ */
+
+void sb_call_ref(sb_call_t *call);
+void sb_call_unref(sb_call_t *call);
+
+/* Returns borrowed SID (valid while a reference is held). */
+const char *sb_call_sid(const sb_call_t *call);
+sb_call_status_t sb_call_status(const sb_call_t *call);
+/* 1 until the call reached a final status. */
+int sb_call_alive(const sb_call_t *call);
+
+/* What an RCML session knows about its call (the voice-request
+ * parameters, restcomm.md 3.1). Every pointer is borrowed and valid until
+ * the call changes (a status change, a dial) or is released. */
+typedef struct sb_call_info_s {
+    const char *call_sid;
+    const char *instance_id;
+    const char *outbound_call_sid;  /* the current dial leg, or NULL */
+    const char *account_sid;
+    const char *from;
+    const char *to;
+    const char *status;             /* "ringing", "in-progress", ... */
+    const char *direction;
+    const char *caller_name;        /* NULL when unknown */
+    const char *forwarded_from;     /* NULL: derived from Diversion */
+    const char *timestamp;          /* creation, ISO 8601 */
+    const char *refer_target;       /* the three after a REFER, else NULL */
+    const char *transferor;
+    const char *transferee;
+    const sb_call_pair_t *headers;  /* X-* and Diversion of the INVITE */
+    size_t header_count;
+} sb_call_info_t;
+
+void sb_call_info(const sb_call_t *call, sb_call_info_t *out);
+
+/* Completion of a call request: err 0 or SB_E*. Never called from inside
+ * the function that started the request. */
+typedef void (*sb_call_done_cb)(int err, void *arg);
+
+/* Answers an inbound call (200 OK with our SDP). cb fires once, later,
+ * with 0 (also when already answered) or an error; *req identifies the
+ * request for sb_call_req_cancel. Returns 0, or SB_EHANGUP (call over),
+ * SB_ESTATE (not an inbound call). */
+int sb_call_answer(sb_call_t *call, sb_call_done_cb cb, void *arg,
+                   sb_call_req_t **req);
+/* Stops a request: its cb never fires. */
+void sb_call_req_cancel(sb_call_req_t *req);
+
+/* Ends the call whatever its state (BYE, CANCEL, or 480 to an unanswered
+ * INVITE). Synchronous: the call is over when it returns. Returns 0 or
+ * SB_EHANGUP when it was already over. */
+int sb_call_hangup(sb_call_t *call);
+
+/* Refuses an unanswered inbound call with sip_status (486 makes it busy,
+ * anything else failed). Returns 0, SB_ESTATE (answered already or not
+ * inbound), SB_EHANGUP. */
+int sb_call_reject(sb_call_t *call, int sip_status);
+
+/* Sends 180 Ringing on an unanswered inbound call (once). Returns 0. */
+int sb_call_ring(sb_call_t *call);
+
+/* ---- dial ----------------------------------------------------------------- */
+
+typedef enum {
+    SB_DIAL_NUMBER = 0,         /* to sip.outbound_proxy (or back to us) */
+    SB_DIAL_CLIENT,             /* every registered contact of a login */
+    SB_DIAL_SIP                 /* a SIP URI */
+} sb_dial_kind_t;
+
+/* Status callback events of a dialled leg (restcomm.md 3.2). */
+#define SB_DIAL_EV_INITIATED 0x1
+#define SB_DIAL_EV_RINGING   0x2
+#define SB_DIAL_EV_ANSWERED  0x4
+#define SB_DIAL_EV_COMPLETED 0x8
+
+/* One noun of a Dial. Borrowed for the sb_call_dial call (copied). */
+typedef struct sb_call_dial_target_s {
+    sb_dial_kind_t kind;
+    const char *dest;           /* number, client login or SIP URI */
+    const sb_call_pair_t *headers;  /* X- headers for the INVITE */
+    size_t header_count;
+    const char *username;       /* Sip: digest credentials, or NULL */
+    const char *password;
+    const char *status_callback;        /* URL or NULL */
+    const char *status_callback_method; /* NULL: POST */
+    unsigned status_events;     /* SB_DIAL_EV_*; 0: completed only */
+} sb_call_dial_target_t;
+
+typedef struct sb_call_dial_opts_s {
+    const sb_call_dial_target_t *targets;
+    size_t target_count;        /* 1..SB_DIAL_MAX_TARGETS */
+    int timeout_s;              /* ring time; 0: 30 */
+    int time_limit_s;           /* talk time; 0: 14400 */
+    const char *caller_id;      /* From user; NULL: the caller's From */
+    int hangup_on_star;         /* '*' from the caller ends the bridge */
+    int return_on_answer;       /* cb fires when a leg answers (status
+                                   "answered"), the bridge staying up;
+                                   when it ends later, the caller is hung
+                                   up unless an application runs on it */
+} sb_call_dial_opts_t;
+
+#define SB_DIAL_MAX_TARGETS 10
+#define SB_DIAL_MAX_HEADERS 32  /* X- headers per target */
+#define SB_DIAL_MAX_BRANCHES 32 /* after Client contacts are expanded */
+
+/* How a Dial ended (the action parameters, restcomm.md 3.3). Borrowed for
+ * the callback. */
+typedef struct sb_call_dial_result_s {
+    const char *call_sid;       /* DialCallSid: the answered leg, else the
+                                   last leg tried, else NULL */
+    const char *status;         /* completed, busy, no-answer, failed,
+                                   canceled */
+    int64_t duration;           /* DialCallDuration: talk seconds */
+    int64_t ring_duration;      /* DialRingDuration; -1 when no leg */
+    const char *sip_call_id;    /* DialSipCallId of that leg, or NULL */
+    int sip_status;             /* DialSipResponseCode: the final answer
+                                   of the last failed leg, 200 when one
+                                   answered, 0 when none was sent */
+    const sb_call_pair_t *headers;  /* DialSipHeader_X-*: X- headers of
+                                   the final response or the BYE */
+    size_t header_count;
+} sb_call_dial_result_t;
+
+typedef void (*sb_call_dial_done_cb)(const sb_call_dial_result_t *r, void *arg);
+
+/* Dials opts' targets in parallel from call (the caller, borrowed): the
+ * first leg that answers is bridged to the caller (answering the caller
+ * first if needed) and the others are cancelled. cb fires once, later,
+ * when the dial is over: no leg answered (busy, no-answer after timeout_s,
+ * failed), or the bridge ended (the dialled party hung up, time_limit_s
+ * passed, or the caller pressed '*' with hangup_on_star). When the caller
+ * hangs up first, the dial ends its legs and cb does not fire (the
+ * runner's cancel reaches the waiting session instead). Returns 0 and
+ * *out (for sb_call_dial_cancel, valid until cb), SB_EHANGUP (the call is
+ * over), SB_EBUSY (a dial is already running on it), SB_EINVAL (no
+ * target, too many, bad destination). */
+int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
+                 sb_call_dial_done_cb cb, void *arg, sb_call_dial_t **out);
+
+/* Stops a dial: its legs are ended (CANCEL or BYE) and cb never fires. */
+void sb_call_dial_cancel(sb_call_dial_t *d);
+
+/* ---- bridges and new applications (transfer.c) ---------------------------- */
+
+/* These change what a call is connected to; each completes later, from
+ * the loop (the Lua session that asks must not be running when another
+ * session is stopped), through cb with 0 or an error, once, unless
+ * sb_call_req_cancel runs first. They return 0 and *req, or SB_EHANGUP
+ * when the call is over. */
+
+/* Takes call out of the bridge it is in (a Dial's, or sb_call_bridge's):
+ * both calls stay up, no longer connected; the application that made the
+ * Dial stops without running further (it hangs nobody up). */
+int sb_call_unbridge(sb_call_t *call, sb_call_done_cb cb, void *arg,
+                     sb_call_req_t **req);
+
+/* Runs app on call from now on: unbridges it, stops its current
+ * application (without hanging up) and starts app (CallStatus is the
+ * call's, e.g. in-progress). cb gets 0 once the new application started. */
+int sb_call_redirect(sb_call_t *call, const sb_call_app_t *app,
+                     sb_call_done_cb cb, void *arg, sb_call_req_t **req);
+
+/* Connects a and b (unbridging each first); cb fires when one of them
+ * ends, after the other was hung up too (0), or SB_EHANGUP when one was
+ * over already. */
+int sb_call_bridge(sb_call_t *a, sb_call_t *b, sb_call_done_cb cb, void *arg,
+                   sb_call_req_t **req);
+
+/* Returns borrowed call a call is bridged to, or NULL. */
+sb_call_t *sb_call_peer(const sb_call_t *call);
+
+/* ---- transfer: REFER (transfer.c) ------------------------------------------- */
+
+/* One REFER received on a call's dialog, handed to the runner's refer
+ * handlers. Refcounted: the runner (its Lua handle) holds references. */
+typedef struct sb_call_refer_s sb_call_refer_t;
+
+/* What the REFER says and what it would reach (restcomm.md 1.2). Every
+ * pointer is borrowed, valid while a reference is held. */
+typedef struct sb_call_refer_info_s {
+    const char *transferor;     /* user part of the REFER's Contact */
+    const char *transferee;     /* user part of its To */
+    const char *target;         /* user part of Refer-To */
+    const char *refer_to;       /* the Refer-To URI */
+    int refer_to_sip;           /* Refer-To is a sip:/sips: URI */
+    const char *referred_by;    /* Referred-By URI or NULL */
+    int subscription;           /* NOTIFYs go out (refer.notify and no
+                                   Refer-Sub: false) */
+    const char *transferor_sid; /* the call whose dialog got the REFER */
+    const char *transferee_sid; /* the call it is bridged to, or NULL */
+    /* The number the inbound call dialled (its To, through the matcher),
+     * NULL fields when none matched. refer_url: ReferApplicationSid's URL
+     * or ReferUrl; refer_method NULL: POST. */
+    const char *number_sid;
+    const char *phone_number;
+    const char *account_sid;
+    const char *refer_url;
+    const char *refer_method;
+    const sb_call_pair_t *headers;  /* X- headers of the REFER */
+    size_t header_count;
+    int answered;               /* accept or reject was done */
+    int accepted;
+} sb_call_refer_info_t;
+
+void sb_call_refer_ref(sb_call_refer_t *r);
+void sb_call_refer_unref(sb_call_refer_t *r);
+void sb_call_refer_info(const sb_call_refer_t *r, sb_call_refer_info_t *out);
+/* Returns borrowed calls (NULL for a transferee the REFER had none). */
+sb_call_t *sb_call_refer_transferor(const sb_call_refer_t *r);
+sb_call_t *sb_call_refer_transferee(const sb_call_refer_t *r);
+
+/* 202 Accepted; with a subscription, NOTIFY "SIP/2.0 100 Trying" follows.
+ * Returns 0, SB_ESTATE (answered already), SB_EHANGUP (the transferor's
+ * dialog is gone). */
+int sb_call_refer_accept(sb_call_refer_t *r);
+/* Refuses with status (400..699) and reason (Reason header; may be NULL).
+ * Returns as accept. */
+int sb_call_refer_reject(sb_call_refer_t *r, int status, const char *reason);
+/* Reports progress to the transferor: NOTIFY with a sipfrag of status
+ * (reason NULL: the standard phrase); status >= 200 ends the
+ * subscription. Without a subscription (Restcomm mode, Refer-Sub: false)
+ * nothing is sent and 0 is returned. Returns 0, SB_ESTATE (not accepted,
+ * or final already sent), SB_EHANGUP. */
+int sb_call_refer_notify(sb_call_refer_t *r, int status, const char *reason);
+/* The runner: the handlers are through. An unanswered REFER is refused
+ * 603 now. */
+void sb_call_refer_done(sb_call_refer_t *r);
+
+/* ---- metrics (the Supervisor resource) --------------------------------------- */
+
+typedef struct sb_call_stats_s {
+    int64_t live;               /* calls not yet over */
+    int64_t live_incoming;
+    int64_t live_outgoing;
+    int64_t max_concurrent;     /* highest live since start */
+    int64_t max_concurrent_incoming;
+    int64_t max_concurrent_outgoing;
+    int64_t total;              /* calls since start */
+    int64_t total_incoming;
+    int64_t total_outgoing;
+    int64_t completed;          /* ended completed */
+    int64_t failed;             /* ended busy, failed, no-answer, canceled */
+    int64_t media_endpoints;
+} sb_call_stats_t;
+
+void sb_call_mgr_stats(const sb_call_mgr_t *mgr, sb_call_stats_t *out);
+
+/* Calls visits every live call (borrowed for the call) until it returns
+ * non-zero. */
+void sb_call_mgr_each(sb_call_mgr_t *mgr,
+                      int (*each)(sb_call_t *call, void *arg), void *arg);
+
+/* Returns borrowed live call with this SID, or NULL. */
+sb_call_t *sb_call_mgr_find(sb_call_mgr_t *mgr, const char *sid);
+
+/* ---- number matching (numbers.c, regex.c) -------------------------------- */
+
+/* The matcher: finds the IncomingPhoneNumber a dialled string reaches, for
+ * INVITE routing and REFER alike (restcomm.md 1.4): the string as given,
+ * then its '+' / no-'+' variant, as exact numbers; then pattern numbers
+ * (pure-SIP numbers holding one of * # ^ | . $ \ [ ]), longest first, as
+ * substring searches (only for strings of digits and * # + ,); then the
+ * catch-all number "*". Compiled patterns are cached until a number
+ * changes. */
+typedef struct sb_call_numbers_s sb_call_numbers_t;
+
+typedef enum {
+    SB_NUMBER_EXACT = 0,        /* the string itself */
+    SB_NUMBER_VARIANT,          /* with or without the leading '+' */
+    SB_NUMBER_PATTERN,          /* a regular-expression number */
+    SB_NUMBER_CATCH_ALL         /* the "*" number */
+} sb_call_number_kind_t;
+
+/* A matched number: what routing and REFER need. Strings are owned (NULL
+ * when unset); release with sb_call_number_clear. An application SID, when
+ * set, overrides the URL next to it (voice, refer). */
+typedef struct sb_call_number_s {
+    char sid[SB_SID_SIZE];
+    char account_sid[SB_SID_SIZE];
+    sb_call_number_kind_t kind;
+    int pure_sip;
+    char *phone_number;         /* as stored: the pattern of a pattern number */
+    char *voice_url, *voice_method, *voice_fallback_url, *voice_fallback_method;
+    char *voice_application_sid;
+    char *status_callback, *status_callback_method;
+    char *refer_url, *refer_method, *refer_application_sid;
+} sb_call_number_t;
+
+void sb_call_number_clear(sb_call_number_t *n);
+
+/* Creates a matcher over store (borrowed; must outlive it). Returns 0 and
+ * *out (owned: sb_call_numbers_free). */
+int sb_call_numbers_new(struct sb_store_s *store, sb_call_numbers_t **out);
+void sb_call_numbers_free(sb_call_numbers_t *m);
+
+/* Matches phone (borrowed). Returns 0 and fills *out, SB_ENOENT when no
+ * number matches, or SB_ESTORE. */
+int sb_call_number_match(sb_call_numbers_t *m, const char *phone,
+                         sb_call_number_t *out);
+
+/* How many times the patterns were (re)compiled: for tests and stats. */
+uint64_t sb_call_numbers_loads(const sb_call_numbers_t *m);
+
+/* Returns 1 when number is a pattern number's text (not "*"). */
+int sb_call_number_is_pattern(const char *number);
+
+/* Regular expressions of pattern numbers: Java-like syntax, run by a
+ * Pike VM in time linear in the input (no backtracking, so a pattern such
+ * as (a+)+$ cannot stall the server). A quantifier with nothing before it
+ * is a literal ("+1.*", "*77#"). */
+typedef struct sb_call_regex_s sb_call_regex_t;
+
+/* Compiles pattern (borrowed). Returns 0 and *out (owned:
+ * sb_call_regex_free), or SB_EINVAL with the reason in err (errlen bytes;
+ * err may be NULL): syntax errors, back-references, look-around,
+ * possessive quantifiers, or a program over 8192 states. */
+int sb_call_regex_compile(const char *pattern, sb_call_regex_t **out, char *err,
+                          size_t errlen);
+/* Returns 1 when re matches anywhere in s (Java's find()), else 0. */
+int sb_call_regex_find(const sb_call_regex_t *re, const char *s);
+void sb_call_regex_free(sb_call_regex_t *re);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * call_int.h: shared between the files of core/call only: the manager and
+ * call structs, the dial, and the internal functions each file offers the
+ * others.
+ */
+#ifndef SB_CALL_INT_H
+#define SB_CALL_INT_H
+
+#include "call.h"
+#include "call_store.h"
+#include "http.h"
+#include "media.h"
+#include "sip.h"
+#include "util.h"
+
+#include <stdint.h>
+
+#define SB__CALL_MAX_HEADERS 32
+
+/* A callback to run from the loop, not from inside the caller. Owner: the
+ * manager's queue until run (or cancelled: fn set to NULL). */
+typedef struct sb__call_deferred_s {
+    void (*fn)(void *arg);
+    void *arg;
+    struct sb__call_deferred_s *next;
+} sb__call_deferred_t;
+
+/* Owner: server.c (sb_call_mgr_new / sb_call_mgr_close). */
+struct sb_call_mgr_s {
+    uv_loop_t *loop;
+    const sb_config_t *cfg;
+    struct sb_store_s *store;
+    sb_sip_t *sip;
+    sb_media_engine_t *media;
+    sb_http_client_t *http;
+    const char *instance_id;        /* the store's; borrowed */
+    sb_call_numbers_t *numbers;     /* the number matcher; owned */
+
+    const sb_call_runner_t *runner;
+    void *runner_arg;
+
+    sb_call_t *calls;               /* live calls (each holds a ref) */
+    int closing;
+    void (*close_cb)(void *);
+    void *close_arg;
+
+    uv_timer_t defer_timer;         /* runs the deferred queue */
+    sb__call_deferred_t *defer_head, *defer_tail;
+    int handles;                    /* open uv handles (dials, the timer) */
+    int defer_closed;               /* the deferred queue's timer is closed */
+
+    sb_call_stats_t stats;
+};
+
+/* A request awaiting completion (answer). Owner: the call (call->reqs)
+ * until completed or cancelled. */
+struct sb_call_req_s {
+    sb_call_t *call;
+    sb_call_done_cb cb;
+    void *arg;
+    int queued;                     /* its completion is queued */
+    /* Requests of transfer.c cancel themselves (NULL: an answer). */
+    void (*cancel_fn)(struct sb_call_req_s *req);
+    int err;
+    sb_call_req_t *next;
+};
+
+/* Owner: refcounted; the manager's live list holds one reference. */
+struct sb_call_s {
+    int refs;
+    sb_call_mgr_t *mgr;
+    sb_call_t *prev, *next;         /* mgr->calls while live */
+    int listed;
+
+    char sid[SB_SID_SIZE];
+    char parent_sid[SB_SID_SIZE];
+    char account_sid[SB_SID_SIZE];
+    char phone_number_sid[SB_SID_SIZE];
+    char *from;                     /* user parts */
+    char *to;
+    char *caller_name;
+    char *forwarded_from;
+    char *sip_call_id;
+    char timestamp[SB_TIME_BUF];    /* creation, ISO 8601 */
+    sb_call_dir_t dir;
+    sb_call_status_t status;
+    int over;                       /* a final status was reached */
+    int64_t start_ms, answer_ms, end_ms;
+    int max_forwards;               /* of the INVITE that made it */
+
+    sb_call_pair_t *headers;        /* owned copies: X-* and Diversion */
+    size_t header_count;
+
+    sb_sip_leg_t *leg;              /* until released */
+    sb_media_endpoint_t *ep;        /* until destroyed */
+    char *local_sdp;                /* incoming: our answer (or offer) */
+    int ringing_sent;
+    int early_media;                /* 183 with SDP sent */
+
+    void *session;                  /* the runner's, while it runs */
+    sb_call_req_t *reqs;            /* pending answer requests */
+
+    sb_call_dial_t *dial;           /* the dial this call runs */
+    sb_call_dial_t *branch_of;      /* the dial this call is a leg of */
+    sb_call_t *peer;                /* bridged to (no reference) */
+    char *outbound_sid;             /* OutboundCallSid for the session */
+
+    /* Status callbacks of a dialled leg. */
+    char *sc_url;
+    char *sc_method;
+    unsigned sc_events;
+    int sc_seq;
+
+    sb_call_req_t *bridge_req;      /* sb_call_bridge waiting for the end */
+
+    /* REFER parameters (issue 9), NULL when none. */
+    char *refer_target;
+    char *transferor;
+    char *transferee;
+};
+
+/* call.c */
+/* Creates a call (status queued, not listed yet, refs 1 for the list) and
+ * lists it. */
+sb_call_t *sb__call_new(sb_call_mgr_t *mgr, sb_call_dir_t dir);
+/* Moves the call to status (writes the CDR, counts, callbacks). A final
+ * status ends the call: the leg is released, media destroyed, the session
+ * cancelled, the dial cancelled, the call unlisted. */
+void sb__call_set_status(sb_call_t *call, sb_call_status_t status);
+/* Ends the call with status (a final one) unless it is over. */
+void sb__call_end(sb_call_t *call, sb_call_status_t status);
+/* Writes the call's CDR. */
+void sb__call_save(sb_call_t *call);
+/* Answers an inbound call's INVITE now (200 with local_sdp). Returns 0 or
+ * SB_E*. */
+int sb__call_answer_now(sb_call_t *call);
+/* The leg event handler of every call. */
+void sb__call_on_leg(sb_sip_leg_t *leg, const sb_sip_leg_event_t *ev, void *arg);
+/* Copies n pairs (deep). */
+sb_call_pair_t *sb__call_pairs_dup(const sb_call_pair_t *p, size_t n);
+void sb__call_pairs_free(sb_call_pair_t *p, size_t n);
+
+/* manager.c */
+/* Queues fn(arg) to run from the loop; returns the entry (to cancel it:
+ * set ->fn = NULL). */
+sb__call_deferred_t *sb__call_defer(sb_call_mgr_t *mgr, void (*fn)(void *),
+                                    void *arg);
+/* A handle counted in mgr->handles has closed; frees a closing manager
+ * after its last one. */
+void sb__call_mgr_handle_closed(sb_call_mgr_t *mgr);
+void sb__call_list(sb_call_mgr_t *mgr, sb_call_t *call);
+void sb__call_unlist(sb_call_mgr_t *mgr, sb_call_t *call);
+int64_t sb__call_now_ms(void);
+
+/* inbound.c */
+void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *info,
+                        void *arg);
+
+/* dial.c */
+/* A leg event of a dial branch. */
+void sb__dial_on_branch(sb_call_t *branch, const sb_sip_leg_event_t *ev);
+/* The branch call ended (any reason): the dial takes note. */
+void sb__dial_branch_over(sb_call_t *branch);
+/* The caller ended: the dial ends its legs; no callback. */
+void sb__dial_parent_over(sb_call_dial_t *d);
+/* A DTMF digit from the caller of a dial. */
+void sb__dial_on_dtmf(sb_call_dial_t *d, char digit);
+
+/* dial.c, for transfer.c */
+/* Takes branch b out of dial d (unbridged, no longer counted; the dial
+ * will not end it). */
+void sb__dial_detach(sb_call_dial_t *d, sb_call_t *b);
+/* The dial's parent (the caller) and its winner (or NULL). */
+sb_call_t *sb__dial_parent(const sb_call_dial_t *d);
+sb_call_t *sb__dial_winner(const sb_call_dial_t *d);
+/* Ends d now as completed (its waiter, if any, gets the result). */
+void sb__dial_end(sb_call_dial_t *d);
+
+/* transfer.c */
+/* A REFER on call's dialog (the leg event). */
+void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev);
+/* The call is over: a bridge waiting on it completes. */
+void sb__call_bridge_over(sb_call_t *call);
+
+/* statuscb.c */
+/* Sends the status callback of a dialled leg for event (SB_DIAL_EV_*), if
+ * it asked for it. */
+void sb__call_status_callback(sb_call_t *call, unsigned event);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * statuscb.c: status callbacks of dialled legs (the statusCallback and
+ * statusCallbackEvent attributes of Dial's nouns, restcomm.md 3.2): one
+ * HTTP request per subscribed event, fire and forget, with Restcomm's
+ * parameters and a SequenceNumber that counts the callbacks sent for the
+ * leg. With no event listed only "completed" is sent.
+ */
+#include "call_int.h"
+
+#include <string.h>
+
+static void on_sent(int err, const sb_http_response_t *resp, void *arg)
+{
+    char *sid = arg;
+    if (err != 0)
+        sb_log_call(SB_LOG_INFO, sid, "call: status callback failed: %s",
+                    resp && resp->error ? resp->error : sb_strerror(err));
+    else if (resp->status >= 400)
+        sb_log_call(SB_LOG_INFO, sid, "call: status callback answered %d",
+                    resp->status);
+    free(sid);
+}
+
+static const char *event_name(unsigned ev)
+{
+    switch (ev) {
+    case SB_DIAL_EV_INITIATED: return "initiated";
+    case SB_DIAL_EV_RINGING: return "ringing";
+    case SB_DIAL_EV_ANSWERED: return "answered";
+    default: return "completed";
+    }
+}
+
+void sb__call_status_callback(sb_call_t *call, unsigned event)
+{
+    if (call->sc_url == NULL || call->mgr->http == NULL)
+        return;
+    unsigned wanted = call->sc_events ? call->sc_events : SB_DIAL_EV_COMPLETED;
+    if (!(wanted & event))
+        return;
+    sb_http_params_t p = SB_HTTP_PARAMS_INIT;
+    char num[32], ts[SB_TIME_BUF];
+    sb_http_params_add(&p, "InstanceId", call->mgr->instance_id);
+    sb_http_params_add(&p, "AccountSid", call->account_sid);
+    sb_http_params_add(&p, "CallSid", call->sid);
+    sb_http_params_add(&p, "From", call->from ? call->from : "");
+    sb_http_params_add(&p, "To", call->to ? call->to : "");
+    sb_http_params_add(&p, "Direction", sb_call_dir_name(call->dir));
+    sb_http_params_add(&p, "CallerName", call->caller_name ? call->caller_name
+                                                           : (call->from ? call->from : ""));
+    sb_http_params_add(&p, "ForwardedFrom",
+                       call->forwarded_from ? call->forwarded_from : "null");
+    if (call->parent_sid[0])
+        sb_http_params_add(&p, "ParentCallSid", call->parent_sid);
+    sb_http_params_add(&p, "CallStatus", event_name(event));
+    if (event == SB_DIAL_EV_COMPLETED) {
+        int64_t d = call->answer_ms > 0 && call->end_ms > 0
+                        ? (call->end_ms - call->answer_ms + 500) / 1000 : 0;
+        snprintf(num, sizeof num, "%lld", (long long)d);
+        sb_http_params_add(&p, "CallDuration", num);
+    }
+    sb_time_rfc2822((time_t)(sb__call_now_ms() / 1000), ts);
+    sb_http_params_add(&p, "Timestamp", ts);
+    sb_http_params_add(&p, "CallbackSource", "call-progress-events");
+    snprintf(num, sizeof num, "%d", call->sc_seq++);
+    sb_http_params_add(&p, "SequenceNumber", num);
+
+    sb_http_fetch_req_t req = {
+        .method = call->sc_method && *call->sc_method ? call->sc_method : "POST",
+        .url = call->sc_url,
+        .params = &p,
+        .timeout_ms = 10000,
+        .max_response_bytes = 64 * 1024,
+    };
+    char *sid = sb_xstrdup(call->sid);
+    int rc = sb_http_fetch(call->mgr->http, &req, on_sent, sid, NULL);
+    if (rc != 0) {
+        sb_log_call(SB_LOG_INFO, call->sid, "call: status callback to %s: %s",
+                    call->sc_url, sb_strerror(rc));
+        free(sid);
+    }
+    sb_http_params_free(&p);
+}

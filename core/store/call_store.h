@@ -1,0 +1,57 @@
+/*
+ * call_store.h: call detail records (migration 5, the calls table), as
+ * the call module writes them: one row per call leg, written when the leg
+ * starts and rewritten at each change of status. The REST API reads the
+ * same table through the generic row layer (rows.h).
+ *
+ * Times are seconds since the epoch. No SQL or sqlite type crosses this
+ * header.
+ */
+#ifndef SB_CALL_STORE_H
+#define SB_CALL_STORE_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* One record. For sb_store_cdr_put every string is borrowed for the call;
+ * NULL strings are stored as SQL NULL (from/to as ""). Times and durations
+ * below 0 are stored as NULL. */
+typedef struct sb_cdr_s {
+    const char *sid;
+    const char *parent_call_sid;
+    const char *account_sid;
+    const char *instance_id;
+    const char *phone_number_sid;
+    const char *from;
+    const char *to;
+    const char *caller_name;
+    const char *forwarded_from;
+    const char *status;         /* queued, ringing, in-progress, completed,
+                                   busy, failed, no-answer, canceled */
+    const char *direction;      /* inbound, outbound-dial, outbound-api */
+    const char *api_version;    /* NULL: 2012-04-24 */
+    const char *sip_call_id;
+    int64_t start_time;
+    int64_t end_time;
+    int64_t duration;
+    int64_t ring_duration;
+    int64_t date_created;
+    int64_t date_updated;
+} sb_cdr_t;
+
+/* Inserts the record, or updates every field but sid, account_sid,
+ * direction and date_created when sid exists. Returns 0 or SB_ESTORE. */
+int sb_store_cdr_put(sb_store_t *store, const sb_cdr_t *c);
+
+/* Reads the status (and the To) of record sid into out buffers (either
+ * may be NULL). Returns 0, SB_ENOENT or SB_ESTORE. */
+int sb_store_cdr_status(sb_store_t *store, const char *sid, char *status,
+                        size_t status_len, char *to, size_t to_len);
+
+/* After a restart: records still ringing or queued become failed, those in
+ * progress become completed, with end_time = their last update. *n (may
+ * be NULL) gets the number changed. Returns 0 or SB_ESTORE. */
+int sb_store_cdr_recover(sb_store_t *store, int64_t now, int64_t *n);
+
+#endif

@@ -1,0 +1,146 @@
+-- <Dial action method timeout timeLimit callerId hangupOnStar>: call one
+-- or more parties and bridge the first that answers to the caller
+-- (restcomm.md 3.3). Nouns: <Number>, <Client>, <Sip>; bare text is a
+-- Number. Up to 10 nouns ring in parallel; a Client rings every
+-- registered contact of that login.
+--
+-- A noun's text may end in "?X-Header=value&X-Other=v": those X- headers
+-- go into the INVITE. Nouns take statusCallback, statusCallbackMethod and
+-- statusCallbackEvent ("initiated ringing answered completed"); <Sip>
+-- also takes username and password for digest authentication.
+--
+-- The caller is answered when the dialled party answers (unless the
+-- document answered before). When the Dial ends, with an action the
+-- document at action is fetched with DialCallSid, DialCallStatus,
+-- DialCallDuration, DialRingDuration (and, for <Sip>, DialSipCallId,
+-- DialSipResponseCode and DialSipHeader_X-...); without one the next verb
+-- runs.
+
+local MAX_NOUNS = 10
+
+plugin:verb("Dial", {
+  attrs = {
+    action = { type = "string" },
+    method = { type = "method", default = "POST", code = 13210 },
+    timeout = { type = "integer", min = 1, max = 86400, default = 30, code = 13212 },
+    timeLimit = { type = "integer", min = 1, max = 604800, default = 14400,
+                  code = 13216 },
+    callerId = { type = "string", code = 13214 },
+    hangupOnStar = { type = "boolean", default = false },
+    record = { type = "boolean", default = false },
+  },
+  nests = { "Number", "Client", "Sip", "Conference" },
+}, function (call, node, ctx)
+  local targets, has_sip = {}, false
+
+  -- "dest?X-A=1&X-B=2" -> dest, { {"X-A", "1"}, {"X-B", "2"} }
+  local function split(text)
+    local dest, query = text:match("^([^?]*)%?(.*)$")
+    if not dest then
+      return text, {}
+    end
+    local headers = {}
+    for pair in query:gmatch("[^&]+") do
+      local name, value = pair:match("^([^=]+)=?(.*)$")
+      if name and name:sub(1, 2):upper() == "X-" then
+        value = value:gsub("%+", " "):gsub("%%(%x%x)", function (h)
+          return string.char(tonumber(h, 16))
+        end)
+        headers[#headers + 1] = { name, value }
+      end
+    end
+    return dest, headers
+  end
+
+  local function add(kind, text, attrs)
+    text = (text or ""):match("^%s*(.-)%s*$")
+    if text == "" then
+      return
+    end
+    local dest, headers = split(text)
+    attrs = attrs or {}
+    targets[#targets + 1] = {
+      kind = kind, dest = dest, headers = headers,
+      username = attrs.username, password = attrs.password,
+      status_callback = attrs.statusCallback and ctx:resolve(attrs.statusCallback)
+        or nil,
+      status_callback_method = attrs.statusCallbackMethod,
+      status_events = attrs.statusCallbackEvent,
+    }
+    if kind == "sip" then
+      has_sip = true
+    end
+  end
+
+  for _, noun in ipairs(node.children) do
+    if #targets >= MAX_NOUNS then
+      ctx:notify(12200, "warning",
+        ("<Dial> line %d: more than %d nouns; the rest are ignored")
+          :format(node.line or 0, MAX_NOUNS))
+      break
+    end
+    if noun.name == "Number" then
+      add("number", noun.text, noun.attrs)
+    elseif noun.name == "Client" then
+      add("client", noun.text, noun.attrs)
+    elseif noun.name == "Sip" then
+      add("sip", noun.text, noun.attrs)
+    else
+      ctx:notify(12200, "warning",
+        ("<Dial> line %d: <%s> is not supported; ignored")
+          :format(noun.line or 0, noun.name))
+    end
+  end
+  if #node.children == 0 then
+    add("number", node.text)
+  end
+  if #targets == 0 then
+    return nil, "invalid-rcml", "<Dial> has nothing to dial"
+  end
+
+  local attrs = node.attrs
+  local res, err = call:dial{
+    targets = targets,
+    timeout = attrs.timeout,
+    time_limit = attrs.timeLimit,
+    caller_id = attrs.callerId,
+    hangup_on_star = attrs.hangupOnStar,
+  }
+  if not res then
+    if err == "hangup" then
+      return nil, "hangup"
+    end
+    return nil, err, ("<Dial> line %d: cannot dial: %s"):format(node.line or 0, err)
+  end
+  plugin:log("info", "call %s: dial %s (%s)", call.sid, res.status,
+    res.sid or "no leg")
+
+  local action = attrs.action
+  if action == nil or action == "" then
+    if not call.alive then
+      return nil, "hangup"
+    end
+    return true
+  end
+  local params = {
+    { "DialCallSid", res.sid or "null" },
+    { "DialCallStatus", res.status },
+    { "DialCallDuration", tostring(res.duration or 0) },
+  }
+  if res.ring_duration then
+    params[#params + 1] = { "DialRingDuration", tostring(res.ring_duration) }
+  end
+  if has_sip then
+    params[#params + 1] = { "DialSipCallId", res.sip_call_id or "null" }
+    params[#params + 1] = { "DialSipResponseCode", tostring(res.sip_status or 0) }
+    for _, h in ipairs(res.headers or {}) do
+      params[#params + 1] = { "DialSipHeader_" .. h[1], h[2] }
+    end
+  end
+  if not call.alive then
+    -- The caller hung up while the dialled party talked: Restcomm still
+    -- reports the outcome, but there is no call left to run a document on.
+    return nil, "hangup"
+  end
+  return { url = action, method = attrs.method, params = params }
+end)

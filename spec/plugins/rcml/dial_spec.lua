@@ -1,0 +1,156 @@
+-- plugins/rcml/dial.lua
+local rcml = require "switchboard.rcml"
+local fake_call = require "helpers.fake_call"
+local fake_host = require "helpers.fake_host"
+
+local URL = "http://a/x"
+
+local function run(body, call, extra_docs)
+  local docs = { [URL] = "<Response>" .. body .. "</Response>" }
+  for k, v in pairs(extra_docs or {}) do
+    docs[k] = v
+  end
+  local host = fake_host.new({
+    plugins = { "rcml/dial.lua", "rcml/hangup.lua" },
+    documents = docs,
+  })
+  call = call or fake_call.new()
+  local r = rcml.run(call, host, { url = URL })
+  return r, call, host
+end
+
+local function dial_spec(call)
+  for _, a in ipairs(call.actions) do
+    if a[1] == "dial" then
+      return a[2]
+    end
+  end
+end
+
+describe("plugins/rcml/dial.lua", function ()
+  it("dials a Number with Restcomm's defaults", function ()
+    local _, call = run("<Dial><Number>+131313</Number></Dial>")
+    local spec = dial_spec(call)
+    assert.are.equal(1, #spec.targets)
+    assert.are.equal("number", spec.targets[1].kind)
+    assert.are.equal("+131313", spec.targets[1].dest)
+    assert.are.equal(30, spec.timeout)
+    assert.are.equal(14400, spec.time_limit)
+    assert.is_false(spec.hangup_on_star)
+  end)
+
+  it("treats bare text as a Number", function ()
+    local _, call = run("<Dial> 1-444-555 </Dial>")
+    local t = dial_spec(call).targets[1]
+    assert.are.equal("number", t.kind)
+    assert.are.equal("1-444-555", t.dest)
+  end)
+
+  it("forks Number, Client and Sip nouns in one dial", function ()
+    local _, call = run("<Dial><Number>1</Number><Client>alice</Client>"
+      .. "<Sip username=\"u\" password=\"p\">sip:carol@example.com</Sip></Dial>")
+    local t = dial_spec(call).targets
+    assert.are.same({ "number", "client", "sip" }, { t[1].kind, t[2].kind, t[3].kind })
+    assert.are.equal("alice", t[2].dest)
+    assert.are.equal("sip:carol@example.com", t[3].dest)
+    assert.are.equal("u", t[3].username)
+    assert.are.equal("p", t[3].password)
+  end)
+
+  it("turns a ?X-H=v suffix into INVITE headers (decoded, X- only)", function ()
+    local _, call = run("<Dial><Number>+1?X-A=1&amp;X-B=a+b%21&amp;Route=no</Number></Dial>")
+    local t = dial_spec(call).targets[1]
+    assert.are.equal("+1", t.dest)
+    assert.are.same({ { "X-A", "1" }, { "X-B", "a b!" } }, t.headers)
+  end)
+
+  it("passes timeout, timeLimit, callerId and hangupOnStar", function ()
+    local _, call = run("<Dial timeout=\"5\" timeLimit=\"60\" callerId=\"+1555\" "
+      .. "hangupOnStar=\"true\"><Number>1</Number></Dial>")
+    local spec = dial_spec(call)
+    assert.are.equal(5, spec.timeout)
+    assert.are.equal(60, spec.time_limit)
+    assert.are.equal("+1555", spec.caller_id)
+    assert.is_true(spec.hangup_on_star)
+  end)
+
+  it("passes the nouns' status callback attributes, resolved", function ()
+    local _, call = run("<Dial><Number statusCallback=\"/sc\" statusCallbackMethod=\"GET\" "
+      .. "statusCallbackEvent=\"initiated answered\">1</Number></Dial>")
+    local t = dial_spec(call).targets[1]
+    assert.are.equal("http://a/sc", t.status_callback)
+    assert.are.equal("GET", t.status_callback_method)
+    assert.are.equal("initiated answered", t.status_events)
+  end)
+
+  it("fetches the action with the Dial parameters", function ()
+    local call = fake_call.new({ script = { dial = { {
+      sid = "CAleg", status = "busy", duration = 0, ring_duration = 4, headers = {},
+    } } } })
+    local _, _, host = run("<Dial action=\"/after\" method=\"GET\"><Number>1</Number></Dial>",
+      call, { ["http://a/after"] = "<Response><Hangup/></Response>" })
+    local req = host.requests[2]
+    assert.are.equal("http://a/after", req.url)
+    assert.are.equal("GET", req.method)
+    assert.are.equal("CAleg", fake_host.param(req, "DialCallSid"))
+    assert.are.equal("busy", fake_host.param(req, "DialCallStatus"))
+    assert.are.equal("0", fake_host.param(req, "DialCallDuration"))
+    assert.are.equal("4", fake_host.param(req, "DialRingDuration"))
+    assert.is_nil(fake_host.param(req, "DialSipResponseCode"))
+  end)
+
+  it("reports DialCallSid=null and no DialRingDuration without a leg", function ()
+    local call = fake_call.new({ script = { dial = { { status = "failed", duration = 0 } } } })
+    local _, _, host = run("<Dial action=\"/after\"><Client>nobody</Client></Dial>",
+      call, { ["http://a/after"] = "<Response/>" })
+    local req = host.requests[2]
+    assert.are.equal("null", fake_host.param(req, "DialCallSid"))
+    assert.are.equal("failed", fake_host.param(req, "DialCallStatus"))
+    assert.is_nil(fake_host.param(req, "DialRingDuration"))
+  end)
+
+  it("adds the SIP parameters for a Sip noun", function ()
+    local call = fake_call.new({ script = { dial = { {
+      sid = "CAleg", status = "failed", duration = 0, sip_call_id = "abc@x",
+      sip_status = 503, headers = { { "X-Reason", "maintenance" } },
+    } } } })
+    local _, _, host = run("<Dial action=\"/after\"><Sip>sip:c@x</Sip></Dial>", call,
+      { ["http://a/after"] = "<Response/>" })
+    local req = host.requests[2]
+    assert.are.equal("abc@x", fake_host.param(req, "DialSipCallId"))
+    assert.are.equal("503", fake_host.param(req, "DialSipResponseCode"))
+    assert.are.equal("maintenance", fake_host.param(req, "DialSipHeader_X-Reason"))
+  end)
+
+  it("goes on with the next verb without an action", function ()
+    local _, call = run("<Dial><Number>1</Number></Dial><Hangup/>")
+    assert.are.same({ "dial", "hangup" }, call:action_names())
+  end)
+
+  it("ends quietly when the caller hangs up during the dial", function ()
+    local call = fake_call.new({ script = { dial = { "hangup" } } })
+    local r, _, host = run("<Dial action=\"/after\"><Number>1</Number></Dial>", call)
+    assert.are.equal("hangup", r)
+    assert.are.equal(1, #host.requests)
+    assert.are.same({}, host:codes())
+  end)
+
+  it("rejects a Dial with nothing to dial", function ()
+    local r, call, host = run("<Dial></Dial>")
+    assert.are.equal("failed", r)
+    assert.is_nil(dial_spec(call))
+    assert.are.same({ 12200 }, host:codes())
+  end)
+
+  it("ignores unsupported nouns with a warning", function ()
+    local _, call, host = run("<Dial><Conference>room</Conference><Number>1</Number></Dial>")
+    assert.are.equal(1, #dial_spec(call).targets)
+    assert.are.same({ 12200 }, host:codes())
+  end)
+
+  it("reports an invalid timeout and uses the default", function ()
+    local _, call, host = run("<Dial timeout=\"soon\"><Number>1</Number></Dial>")
+    assert.are.equal(30, dial_spec(call).timeout)
+    assert.are.same({ 13212 }, host:codes())
+  end)
+end)

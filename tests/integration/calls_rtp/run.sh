@@ -1,0 +1,34 @@
+# RTP really relayed: caller and callee (sipp, each with rtptool.py on the
+# port of its SDP) send 100 PCMU packets to the server's ports from their
+# SDP answers and count what arrives from the other side. Each side must
+# see nearly all of the other's packets, as one stream (one SSRC, the
+# server's: the relay rewrites SSRC, sequence numbers and timestamps).
+source ../calls_common/lib.sh
+app_start
+doc dial.xml '<Response><Dial><Number>+131313</Number></Dial></Response>'
+make_number 1111 /dial.xml >/dev/null
+read -r CP EP < <(ports 2)
+# Even ports, as RTP wants (rtptool binds exactly these).
+CP=$((CP & ~1)); EP=$((EP & ~1))
+tool="$IT_DIR/rtptool.py"
+talk() { # OUT PORT-VAR
+  echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to 127.0.0.1:[\$port] --count 100 --seconds 3.5 --out $1 &amp;\"/></action></nop>"
+}
+
+scen uas_wait.xml callee "LPORT=$EP" "TALK=$(talk "$SB_TMP/callee.rtp" "$EP")"
+uas_start callee "$SB_AUX_PORT"
+scen uac_bye.xml caller "LPORT=$CP" HOLD=4500 "TALK=$(talk "$SB_TMP/caller.rtp" "$CP")"
+uac caller 1111 || { show caller; show callee; fail "the call"; }
+uas_wait callee || { show callee; fail "the callee"; }
+wait_for 5 test -s "$SB_TMP/caller.rtp" || fail "caller's rtptool finished"
+wait_for 5 test -s "$SB_TMP/callee.rtp" || fail "callee's rtptool finished"
+c=$(cat "$SB_TMP/caller.rtp"); e=$(cat "$SB_TMP/callee.rtp")
+echo "caller: $c; callee: $e"
+rx_c=$(sed -E 's/.*received=([0-9]+).*/\1/' <<<"$c")
+rx_e=$(sed -E 's/.*received=([0-9]+).*/\1/' <<<"$e")
+[ "$rx_c" -ge 90 ] || fail "the caller received the callee's RTP ($rx_c of 100)"
+pass "the caller received $rx_c of the callee's 100 packets"
+[ "$rx_e" -ge 90 ] || fail "the callee received the caller's RTP ($rx_e of 100)"
+pass "the callee received $rx_e of the caller's 100 packets"
+assert_contains "$c" "ssrcs=1" "the caller sees one stream"
+assert_contains "$e" "ssrcs=1" "the callee sees one stream"

@@ -1,0 +1,1 @@
+sip.max_contacts = 3

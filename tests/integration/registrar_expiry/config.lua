@@ -1,0 +1,2 @@
+sip.min_expires = 2
+sip.max_expires = 120

@@ -3,8 +3,10 @@
 # per established call on loopback, printed as one table (never asserted).
 #
 # Rows (each a sipp load run for SECONDS, default 5, at each offered rate
-# in RATES, default "250 500 1000 1500 2000 3000"; the table keeps every
-# step so the knee is visible):
+# in RATES, default "250 500 1000 1500 2000 3000", climbing until a step
+# fails more than 5 % of its calls: the last row of a scenario is its
+# knee; calls/s counts completed calls over the offered window, or over
+# the wall time when the server fell behind):
 #   reject     INVITE to a number whose application is <Reject/> (603),
 #              the RCML fetched over HTTP from nginx on 127.0.0.1 (GET)
 #   dial-1s    INVITE to a number whose application is
@@ -112,8 +114,24 @@ start_uas() { # PORT SCENARIO
   sipp -sf "$tmp/$2.xml" -i 127.0.0.1 -p "$1" -nostdin -bg -trace_err \
     -error_file "$tmp/uas-$1.err" >/dev/null 2>&1 || true
 }
-stop_sipp_on() { # PORT
+stop_sipp_on() { # PORT; waits until it is gone, so the port is free again
   pkill -f "sipp -sf $tmp/.* -p $1 " 2>/dev/null || true
+  for _ in $(seq 50); do
+    pgrep -f "sipp -sf $tmp/.* -p $1 " >/dev/null || return 0
+    sleep 0.1
+  done
+  pkill -9 -f "sipp -sf $tmp/.* -p $1 " 2>/dev/null || true
+  sleep 0.2
+}
+
+# Lets the server finish what an overloaded step left (calls still up or
+# ringing) before the next step starts.
+drain() {
+  for _ in $(seq 60); do
+    [ "$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM calls WHERE status IN ('queued', 'ringing', 'in-progress')" 2>/dev/null)" = 0 ] && break
+    sleep 0.5
+  done
+  sleep 1
 }
 
 # CPU ticks of a process, or of every process named kamailio when the
@@ -142,6 +160,7 @@ step() {
   timeout $((secs * 4 + 90)) sipp "$target" -sf "$tmp/$scen.xml" -s "${scen_user[$scen]}" \
     -i 127.0.0.1 -p 0 -t u1 -nostdin -r "$rate" -rp 1000 -m "$calls" \
     -l $((rate * 4 + 100)) -timeout $((secs * 4 + 60))s -recv_timeout 10000 \
+    -trace_err -error_file "$tmp/$name-$rate.err" \
     -trace_screen -screen_file "$tmp/screen.txt" >"$tmp/sipp.out" 2>&1 || true
   t1=$(date +%s.%N)
   c1=$(cpu_ticks "$cpid")
@@ -149,19 +168,23 @@ step() {
   bad=$(awk -F'|' '/Failed call/ {gsub(/ /, "", $3); v=$3} END {print v}' "$tmp/screen.txt" 2>/dev/null || true)
   ok=${ok:-0}
   bad=${bad:-$((calls - ok))}
+  last_bad_pct=$((bad * 100 / calls))
   python3 - "$name" "$rate" "$calls" "$ok" "$bad" "$t0" "$t1" "$c0" "$c1" "$hz" "$scen" <<'PY'
 import sys
 name = sys.argv[1]
 rate, calls, ok, bad = (int(x) for x in sys.argv[2:6])
 t0, t1 = float(sys.argv[6]), float(sys.argv[7])
 cpu = (int(sys.argv[9]) - int(sys.argv[8])) / float(sys.argv[10])
-# A dial call lasts about 1 s more than its setup: count wall time
-# without that tail, so calls/s means call set-ups per second.
+# Completed calls per second: over the offered window (calls / rate
+# seconds), or over the wall time less a dial call's 1 s when the server
+# fell behind (the wall column shows it).
 tail = 1.0 if sys.argv[11] == "dial" else 0.0
-wall = max(t1 - t0 - tail, 1e-6)
-print("%-11s %9d %7d %9d %7d %9.0f %9.0f%%" % (name, rate, calls, ok, bad, ok / wall,
-                                             100 * cpu / (t1 - t0)))
+window = max(calls / float(rate), t1 - t0 - tail)
+print("%-11s %9d %7d %9d %7d %9.0f %7.1f %9.0f%%" % (name, rate, calls, ok, bad,
+                                                  ok / window, t1 - t0,
+                                                  100 * cpu / (t1 - t0)))
 PY
+  drain
 }
 declare -A scen_user=([reject]=1000 [dial]=1111 [hold]=1111)
 
@@ -225,13 +248,28 @@ PY
 printf '\nSwitchboard %s on 127.0.0.1 (%s cores), UDP, %s s per step; RCML over HTTP from %s\n\n' \
   "$("$bin" version 2>/dev/null | head -1)" "$(nproc)" "$secs" \
   "$([ $have_nginx = 1 ] && echo nginx || echo appserver.py)"
-printf '%-11s %9s %7s %9s %7s %9s %10s\n' scenario offered/s calls succeeded failed calls/s "proc CPU"
-printf '%-11s %9s %7s %9s %7s %9s %10s\n' -------- --------- ----- --------- ------ ------- --------
+printf '%-11s %9s %7s %9s %7s %9s %7s %10s\n' scenario offered/s calls succeeded failed calls/s "wall s" "proc CPU"
+printf '%-11s %9s %7s %9s %7s %9s %7s %10s\n' -------- --------- ----- --------- ------ ------- ------ --------
 
-for r in $rates; do step reject reject "127.0.0.1:$sip" "$r" "$pid"; done
+# Each scenario climbs the rates until a step fails more than 5 % of its
+# calls (the knee): beyond it the backlog only measures timeouts.
+climb() { # NAME SCENARIO TARGET PID
+  for r in $rates; do
+    step "$1" "$2" "$3" "$r" "$4"
+    if [ "$last_bad_pct" -gt 5 ]; then
+      # The failed calls' SIP transactions retransmit for up to 32 s
+      # (Timers B, H, J): let them expire before the next scenario.
+      sleep 35
+      break
+    fi
+  done
+}
+last_bad_pct=0
+
+climb reject reject "127.0.0.1:$sip" "$pid"
 start_uas "$uas" uas
 sleep 0.5
-for r in $rates; do step dial-1s dial "127.0.0.1:$sip" "$r" "$pid"; done
+climb dial-1s dial "127.0.0.1:$sip" "$pid"
 stop_sipp_on "$uas"
 
 # ---- Kamailio, stateful proxy, same callers ---------------------------------------------
@@ -247,11 +285,11 @@ if command -v kamailio >/dev/null; then
     scen_user[reject]=603
     start_uas "$uas2" uas603
     sleep 0.3
-    for r in $rates; do step kam-reject reject "127.0.0.1:$kam" "$r" "$kpid"; done
+    climb kam-reject reject "127.0.0.1:$kam" "$kpid"
     stop_sipp_on "$uas2"
     start_uas "$uas2" uas
     sleep 0.3
-    for r in $rates; do step kam-1s dial "127.0.0.1:$kam" "$r" "$kpid"; done
+    climb kam-1s dial "127.0.0.1:$kam" "$kpid"
     stop_sipp_on "$uas2"
     echo "(kamailio rows: proc CPU is the sum over kamailio's processes)"
   else

@@ -296,14 +296,7 @@ static void on_req_done(int err, void *arg)
     free(r);
     if (s == NULL)
         return;
-    lua_State *co = sb_lua_session_thread(s);
-    if (err < 0) {
-        sb_lua_push_error(co, err);
-        sb_lua_session_resume(s, 2);
-    } else {
-        lua_pushboolean(co, 1);
-        sb_lua_session_resume(s, 1);
-    }
+    sb_lua_session_resume_status(s, err);
 }
 
 static void req_op_cancel(sb_lua_op_t *op)

@@ -240,6 +240,11 @@ sb_lua_session_t *sb_lua_op_finish(sb_lua_op_t *op);
  * (the resume is queued). */
 void sb_lua_session_resume(sb_lua_session_t *s, int nres);
 
+/* Completes an operation that yields true or nil, reason: pushes true when
+ * err is 0 (or positive), else nil and sb_err_reason(err), and resumes s as
+ * sb_lua_session_resume does. */
+void sb_lua_session_resume_status(sb_lua_session_t *s, int err);
+
 /* Pushes `nil, sb_err_reason(err)` and returns 2. */
 int sb_lua_push_error(lua_State *L, int err);
 

@@ -369,3 +369,15 @@ sb_lua_session_t *sb_lua_op_finish(sb_lua_op_t *op)
     }
     return s;
 }
+
+void sb_lua_session_resume_status(sb_lua_session_t *s, int err)
+{
+    lua_State *co = sb_lua_session_thread(s);
+    if (err < 0) {
+        sb_lua_push_error(co, err);
+        sb_lua_session_resume(s, 2);
+    } else {
+        lua_pushboolean(co, 1);
+        sb_lua_session_resume(s, 1);
+    }
+}

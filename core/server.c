@@ -360,6 +360,8 @@ static int start_http(server_t *s, char *err, size_t errlen)
         return rc;
     }
     sb_api_use_loop(s->api, sb_loop_uv(s->loop));
+    if (s->lua)
+        sb_api_use_plugins(s->api, sb_lua_serve_route, s->lua);
     rc = sb_http_server_new(sb_loop_uv(s->loop), &opts, sb_http_router_dispatch,
                                 s->router, &s->http);
     if (rc == 0)

@@ -173,6 +173,12 @@ static void on_work(uv_work_t *w)
     ctx->work_fn(ctx);
 }
 
+void sb__api_release(sb_api_t *api)
+{
+    if (api->freeing && api->pending == 0 && api->plugin_pending == 0)
+        api_really_free(api);
+}
+
 static void on_work_done(uv_work_t *w, int status)
 {
     sb__api_ctx_t *ctx = w->data;
@@ -180,8 +186,7 @@ static void on_work_done(uv_work_t *w, int status)
     api->pending--;
     if (api->freeing) {
         sb__api_error(ctx, 503, "The server is shutting down");
-        if (api->pending == 0)
-            api_really_free(api);
+        sb__api_release(api);
         return;
     }
     ctx->done_fn(ctx);
@@ -272,6 +277,8 @@ static int match_pattern(sb__api_ctx_t *ctx, const char *pattern,
     while (*p) {
         const char *slash = strchr(p, '/');
         size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        if (l == 1 && p[0] == '*' && !slash)
+            return lits + 1;            /* the rest, zero or more segments */
         if (i >= ctx->nsegs)
             return 0;
         const char *seg = ctx->segs[i];
@@ -293,6 +300,18 @@ static int match_pattern(sb__api_ctx_t *ctx, const char *pattern,
     return i == ctx->nsegs ? lits + 1 : 0;
 }
 
+/* The segment index a final "*" of pattern starts at, else nsegs. */
+static int tail_of(const char *pattern, int nsegs)
+{
+    size_t l = strlen(pattern);
+    if (l < 2 || strcmp(pattern + l - 2, "/*") != 0)
+        return nsegs;
+    int n = 0;
+    for (const char *p = pattern; *p; p++)
+        n += *p == '/';
+    return n;
+}
+
 static const sb__api_route_t *find_route(sb__api_ctx_t *ctx)
 {
     sb_api_t *api = ctx->api;
@@ -302,6 +321,7 @@ static const sb__api_route_t *find_route(sb__api_ctx_t *ctx)
         const char *ac, *sid, *sub;
         int score = match_pattern(ctx, api->routes[k].pattern, &ac, &sid, &sub);
         if (score > best_score) {
+            ctx->tail = tail_of(api->routes[k].pattern, ctx->nsegs);
             best = &api->routes[k];
             best_score = score;
             ctx->ac_key = ac;
@@ -465,6 +485,8 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
     add_route(api, "Accounts/{AC}/Supervisor/{SUB}", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Usage/Records", "GET", sb__api_usage, NULL, 0);
     add_route(api, "Accounts/{AC}/Usage/Records/{SUB}", "GET", sb__api_usage, NULL, 0);
+    add_route(api, "Accounts/{AC}/Plugins/*", "GET,POST,PUT,DELETE,PATCH",
+              sb__api_plugin_route, NULL, 0);
 
     int rc = sb_http_router_add(router, "*", SB_API_PREFIX "/*", on_request, api,
                                 &api->route_id);
@@ -493,9 +515,7 @@ void sb_api_free(sb_api_t *api)
     if (api->router)
         sb_http_router_remove(api->router, api->route_id);
     api->router = NULL;
-    if (api->pending > 0) {
-        api->freeing = 1;           /* the last job frees it */
-        return;
-    }
-    api_really_free(api);
+    api->plugin_cb = NULL;
+    api->freeing = 1;               /* the last pending request frees it */
+    sb__api_release(api);
 }

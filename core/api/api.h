@@ -3,7 +3,8 @@
  * under /restcomm/2012-04-24: HTTP Basic authentication, XML or JSON
  * representations, Restcomm's paging, and the resources (Accounts,
  * Applications, Clients, IncomingPhoneNumbers, Notifications, Usage
- * Records). docs/rest.md is the reference and lists where we differ from
+ * Records, Calls, Supervisor) and the routes Lua plugins add under
+ * /Accounts/{AccountSid}/Plugins. docs/rest.md is the reference and lists where we differ from
  * Restcomm.
  *
  * The module mounts one route on the caller's router and does its own
@@ -40,6 +41,43 @@ void sb_api_use_loop(sb_api_t *api, uv_loop_t *loop);
  * counters are 0. */
 struct sb_call_mgr_s;
 void sb_api_use_calls(sb_api_t *api, struct sb_call_mgr_s *calls);
+
+/* ---- plugin routes ------------------------------------------------------ */
+
+/* A request under /Accounts/{AccountSid}/Plugins/..., authenticated and
+ * checked against the account tree like every other resource, handed to
+ * the plugin handler (the Lua runtime, wired by the server). Owned by the
+ * api until answered with sb_api_plugin_respond or sb_api_plugin_error,
+ * exactly once, from any later loop callback. */
+typedef struct sb_api_plugin_req_s sb_api_plugin_req_t;
+typedef void (*sb_api_plugin_cb)(sb_api_plugin_req_t *pr, void *arg);
+
+/* Optional: the handler of plugin routes (borrowed arg). Without one, or
+ * after passing NULL, every plugin route answers 404. */
+void sb_api_use_plugins(sb_api_t *api, sb_api_plugin_cb cb, void *arg);
+
+/* Accessors; strings borrowed until the answer. */
+const char *sb_api_plugin_method(const sb_api_plugin_req_t *pr);  /* HEAD is GET */
+/* The path below Plugins, decoded, from "/": "/queue/7" (".json" on a
+ * segment is Restcomm's format selector and is removed, as everywhere). */
+const char *sb_api_plugin_path(const sb_api_plugin_req_t *pr);
+const char *sb_api_plugin_account(const sb_api_plugin_req_t *pr);  /* in the URL */
+const char *sb_api_plugin_caller(const sb_api_plugin_req_t *pr);   /* authenticated */
+int sb_api_plugin_json(const sb_api_plugin_req_t *pr);  /* JSON asked for */
+/* Returns the HTTP request for its query, form, headers and body. */
+const sb_http_req_t *sb_api_plugin_http(const sb_api_plugin_req_t *pr);
+
+/* Answers with status (200..599), content_type (may be NULL when len is
+ * 0), the headers given as pairs (may be NULL; invalid ones are skipped
+ * with a warning) and len bytes of body (borrowed, copied). Takes pr. */
+void sb_api_plugin_respond(sb_api_plugin_req_t *pr, int status,
+                           const char *content_type,
+                           const sb_http_params_t *headers,
+                           const char *body, size_t len);
+/* Answers with Restcomm's error body (XML or JSON as asked), and an Allow
+ * header when allow is not NULL (405). Takes pr. */
+void sb_api_plugin_error(sb_api_plugin_req_t *pr, int status,
+                         const char *message, const char *allow);
 
 /* Unmounts the route (when the router still exists: call it before
  * sb_http_router_free, or pass a router already freed as NULL through

@@ -218,6 +218,9 @@ struct sb_api_s {
     uint8_t creds[SB__API_CRED_SLOTS][32];  /* hashes of verified logins */
     uint8_t cred_used[SB__API_CRED_SLOTS];
     struct sb_call_mgr_s *calls;    /* live calls for metrics (calls.c) */
+    sb_api_plugin_cb plugin_cb;     /* plugin routes (plugins.c), or NULL */
+    void *plugin_arg;
+    int plugin_pending;             /* plugin requests not answered yet */
 };
 
 /* One request, from arrival to answer. Owned by the api until answered. */
@@ -233,6 +236,8 @@ struct sb__api_ctx_s {
     const char *ac_key;         /* {AC} of the route (segs[1]) */
     const char *sid;            /* {SID} */
     const char *sub;            /* {SUB} */
+    int tail;                   /* index of the first segment a final "*"
+                                   matched (ctx->nsegs when none) */
     sb_account_t me;            /* the authenticated account */
     sb_account_t op;            /* the account in the path */
     int have_op;
@@ -251,6 +256,8 @@ struct sb__api_ctx_s {
 /* ---- shared functions ---------------------------------------------------- */
 
 /* api.c */
+/* Frees the api once sb_api_free was called and nothing is pending. */
+void sb__api_release(sb_api_t *api);
 /* Answers with body (borrowed) and frees ctx. */
 void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len);
 /* Answers with a body of the given type (borrowed) and frees ctx. */
@@ -357,6 +364,8 @@ void sb__api_numbers_factory(sb__api_ctx_t *ctx);
 void sb__api_call_notifications(sb__api_ctx_t *ctx);
 /* usage.c: GET Usage/Records and Usage/Records/{period}. */
 void sb__api_usage(sb__api_ctx_t *ctx);
+/* plugins.c: Accounts/{AC}/Plugins/... to the plugin handler. */
+void sb__api_plugin_route(sb__api_ctx_t *ctx);
 
 /* accounts.c */
 void sb__api_accounts_list(sb__api_ctx_t *ctx);

@@ -326,4 +326,16 @@ int sb_lua_session_start_rcml(sb_lua_session_t *s, void *call,
                               const sb_lua_call_ops_t *ops,
                               const sb_lua_app_t *app);
 
+/* ------------------------------------------------------------------------ */
+/* Plugin routes                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The REST module's plugin handler (sb_api_plugin_cb): server.c passes it
+ * with the runtime as arg to sb_api_use_plugins. Runs
+ * switchboard.host.serve_route(req) in a session and answers pr when the
+ * session ends (500 when the Lua side fails, 503 when the runtime closes
+ * first). Takes pr. */
+struct sb_api_plugin_req_s;
+void sb_lua_serve_route(struct sb_api_plugin_req_s *pr, void *arg);
+
 #endif

@@ -6,11 +6,13 @@
 --   host.reload(name | nil)  -> true | nil, kind, message
 --   host.run_rcml(call, app) the body of an RCML session
 --   host.run_refer(ev)       the body of a REFER session (the "refer" hooks)
+--   host.serve_route(req)    the body of a plugin route's session
 --
 -- Specs never load this module: they build their own host
 -- (spec/helpers/fake_host.lua) and plugin manager.
 
 local core = require "switchboard.core"
+local json = require "switchboard.json"
 local plugins = require "switchboard.plugins"
 local rcml = require "switchboard.rcml"
 
@@ -108,6 +110,70 @@ function host.run_refer(ev)
   if not ev.answered then
     ev:reject(603, "No handler took the transfer")
   end
+end
+
+-- Content-Type from a handler's headers (any case), or nil.
+local function content_type_of(headers)
+  for k, v in pairs(headers) do
+    if type(k) == "string" and k:lower() == "content-type" then
+      return v
+    end
+  end
+end
+
+-- Turns what a route handler returned into status, body, content type
+-- and headers (see docs/plugin-api.md, plugin:route), or raises.
+local function shape(status, body, headers)
+  if status == nil then
+    return 204, nil, nil, {}
+  elseif type(status) == "table" then
+    return 200, json.encode(status), "application/json", {}
+  elseif type(status) == "string" then
+    return 200, status, "text/plain; charset=utf-8", {}
+  elseif math.type(status) ~= "integer" or status < 200 or status > 599 then
+    error("the status must be an integer from 200 to 599, got " .. tostring(status), 0)
+  end
+  if headers ~= nil and type(headers) ~= "table" then
+    error("the headers must be a table", 0)
+  end
+  headers = headers or {}
+  local ctype = content_type_of(headers)
+  if type(body) == "table" then
+    return status, json.encode(body), ctype or "application/json", headers
+  elseif body == nil then
+    return status, nil, nil, headers
+  elseif type(body) == "string" then
+    return status, body, ctype or "text/plain; charset=utf-8", headers
+  end
+  error("the body must be a string or a table, got a " .. type(body), 0)
+end
+
+-- The body of a plugin route's session (core/lua/lua_api_route.c).
+-- req = { method, path, account_sid, caller_sid, format, query, form,
+-- headers, body }. Returns status, body, content type, headers, and true
+-- as a fifth value when the answer is an error in Restcomm's format (body
+-- is then its message). A handler that raises gets a 500; the error is
+-- logged with the plugin's name.
+function host.serve_route(req)
+  local r, caps = plugins.default:match_route(req.method, req.path)
+  if r == nil then
+    if #caps > 0 then
+      return 405, ("Method %s is not allowed here"):format(req.method), nil,
+        { Allow = table.concat(caps, ",") }, true
+    end
+    return 404, "The requested resource was not found", nil, nil, true
+  end
+  req.params = caps
+  local ok, status, body, headers = xpcall(r.fn, debug.traceback, req)
+  local ctype
+  if ok then
+    ok, status, body, ctype, headers = pcall(shape, status, body, headers)
+    if ok then
+      return status, body, ctype, headers
+    end
+  end
+  core.log("error", ("plugin %s: route %s failed: %s"):format(r.plugin, r.key, tostring(status)))
+  return 500, "The plugin failed", nil, nil, true
 end
 
 return host

@@ -190,9 +190,19 @@ function api:hook(event, fn, priority)
   end
 end
 
+-- Splits "/a/{id}/c" into { "a", "{id}", "c" } (empty segments dropped).
+local function path_segments(path)
+  local out = {}
+  for seg in path:gmatch("[^/]+") do
+    out[#out + 1] = seg
+  end
+  return out
+end
+
 -- plugin:route(method, path, fn)
--- Context: load time. Registers a REST route for the API server ("GET",
--- "/my/thing/{id}"); fn(req) is called by the REST module. Returns nothing.
+-- Context: load time. Registers a REST route, served under
+-- /restcomm/2012-04-24/Accounts/{AccountSid}/Plugins<path> ("GET",
+-- "/queue/{id}"); fn(req) is called by host.serve_route. Returns nothing.
 function api:route(method, path, fn)
   local rec = record_of(self, "route")
   if type(method) ~= "string" or not method:match("^%u+$") and method ~= "*" then
@@ -204,6 +214,14 @@ function api:route(method, path, fn)
   if type(fn) ~= "function" then
     error("plugin:route: fn must be a function", 2)
   end
+  local segs = path_segments(path)
+  for _, seg in ipairs(segs) do
+    if seg:find("[{}]") and not seg:match("^{[%a_][%w_]*}$") then
+      error(("plugin:route: bad segment %q (a {name} placeholder is a whole"
+        .. " segment)"):format(seg), 2)
+    end
+  end
+  path = "/" .. table.concat(segs, "/")
   local m = rec.manager
   local key = method .. " " .. path
   local other = m.routes[key]
@@ -211,7 +229,10 @@ function api:route(method, path, fn)
     error(("plugin:route: %s is already served by plugin %s")
       :format(key, other.plugin), 2)
   end
-  local r = { key = key, method = method, path = path, fn = fn, plugin = rec.name }
+  local r = {
+    key = key, method = method, path = path, fn = fn, plugin = rec.name,
+    segs = segs,
+  }
   table.insert(rec.regs.routes, r)
   if rec.committed then
     m.routes[key] = r
@@ -532,6 +553,60 @@ end
 -- Returns the route entry for an exact method and path pattern, or nil.
 function manager:route(method, path)
   return self.routes[method .. " " .. path]
+end
+
+-- Matches a route's segments against a request's; returns the captures
+-- and a rank string ("b" literal, "a" placeholder per segment: a larger
+-- string is more literal further left), or nil.
+local function match_segments(pattern, segs)
+  if #pattern ~= #segs then
+    return nil
+  end
+  local caps, rank = {}, {}
+  for i, p in ipairs(pattern) do
+    local name = p:match("^{(.+)}$")
+    if name then
+      caps[name] = segs[i]
+      rank[i] = "a"
+    elseif p == segs[i] then
+      rank[i] = "b"
+    else
+      return nil
+    end
+  end
+  return caps, table.concat(rank)
+end
+
+-- The route serving method and path, and its {name} captures. When none
+-- serves it: nil and the sorted list of methods routes have for this path
+-- (empty: no route has this path). Literal segments further left win over
+-- placeholders, then an exact method over "*", then the smaller key.
+function manager:match_route(method, path)
+  local segs = path_segments(path)
+  local best, best_caps, best_rank
+  local allow = {}
+  for key, r in pairs(self.routes) do
+    local caps, rank = match_segments(r.segs, segs)
+    if caps then
+      if r.method == method or r.method == "*" then
+        rank = rank .. (r.method == "*" and "a" or "b")
+        if best == nil or rank > best_rank or rank == best_rank and key < best.key then
+          best, best_caps, best_rank = r, caps, rank
+        end
+      else
+        allow[r.method] = true
+      end
+    end
+  end
+  if best then
+    return best, best_caps
+  end
+  local methods = {}
+  for mth in pairs(allow) do
+    methods[#methods + 1] = mth
+  end
+  table.sort(methods)
+  return nil, methods
 end
 
 -- For the console: array of { name, path, verbs, hooks, routes }.

@@ -115,4 +115,72 @@ describe("switchboard.host", function ()
     assert.is_nil(ok)
     assert.are.equal("not-found", kind)
   end)
+
+  describe("serve_route", function ()
+    local function served(src)
+      local core = fake_core({ ["/plugins/r.lua"] = src })
+      local host = fresh_host(core)
+      host.init({})
+      assert.are.equal(0, (host.load_plugins()))
+      return host, core
+    end
+    local function req(method, path)
+      return { method = method, path = path, query = {}, form = {}, headers = {},
+        body = "", account_sid = "AC1", caller_sid = "AC1", format = "xml" }
+    end
+
+    it("sends a table as JSON and a string as text", function ()
+      local host = served([[
+        plugin:route("GET", "/t/{id}", function (r) return { id = r.params.id } end)
+        plugin:route("GET", "/s", function () return "hello" end)
+      ]])
+      local status, body, ctype = host.serve_route(req("GET", "/t/5"))
+      assert.are.same({ 200, '{"id":"5"}', "application/json" }, { status, body, ctype })
+      status, body, ctype = host.serve_route(req("GET", "/s"))
+      assert.are.same({ 200, "hello", "text/plain; charset=utf-8" }, { status, body, ctype })
+    end)
+
+    it("passes status, body and headers through", function ()
+      local host = served([[
+        plugin:route("POST", "/x", function ()
+          return 202, "<ok/>", { ["content-type"] = "text/xml", ["X-A"] = "1" }
+        end)
+        plugin:route("DELETE", "/x", function () end)
+      ]])
+      local status, body, ctype, headers, is_error = host.serve_route(req("POST", "/x"))
+      assert.are.same({ 202, "<ok/>", "text/xml" }, { status, body, ctype })
+      assert.are.equal("1", headers["X-A"])
+      assert.is_nil(is_error)
+      assert.are.equal(204, (host.serve_route(req("DELETE", "/x"))))
+    end)
+
+    it("answers 404, and 405 with Allow", function ()
+      local host = served([[plugin:route("GET", "/x", function () return "x" end)]])
+      local status, _, _, _, is_error = host.serve_route(req("GET", "/y"))
+      assert.are.same({ 404, true }, { status, is_error })
+      local headers
+      status, _, _, headers, is_error = host.serve_route(req("PUT", "/x"))
+      assert.are.same({ 405, "GET", true }, { status, headers.Allow, is_error })
+    end)
+
+    it("contains a failing handler or a bad answer as a logged 500", function ()
+      local host, core = served([[
+        plugin:route("GET", "/boom", function () error("kaput") end)
+        plugin:route("GET", "/bad", function () return 99, "x" end)
+        plugin:route("GET", "/fn", function () return 200, function () end end)
+      ]])
+      for _, path in ipairs({ "/boom", "/bad", "/fn" }) do
+        local status, body, _, _, is_error = host.serve_route(req("GET", path))
+        assert.are.same({ 500, "The plugin failed", true }, { status, body, is_error })
+      end
+      local text = {}
+      for _, l in ipairs(core.logs) do
+        text[#text + 1] = l[2]
+      end
+      text = table.concat(text, "\n")
+      assert.matches("plugin r: route GET /boom failed: .*kaput", text)
+      assert.matches("route GET /bad failed: the status must be an integer", text)
+      assert.matches("route GET /fn failed: the body must be a string or a table", text)
+    end)
+  end)
 end)

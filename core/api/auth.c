@@ -99,6 +99,12 @@ static void verify_done(sb__api_ctx_t *ctx)
     sb__api_authorized(ctx);
 }
 
+static void verify_unknown_done(sb__api_ctx_t *ctx)
+{
+    memset(ctx->w_in1, 0, strlen(ctx->w_in1));
+    unauthorized(ctx);
+}
+
 void sb__api_authenticate(sb__api_ctx_t *ctx)
 {
     sb_api_t *api = ctx->api;
@@ -129,7 +135,14 @@ void sb__api_authenticate(sb__api_ctx_t *ctx)
 
     int rc = sb_store_account_get(api->store, user, &ctx->me);
     if (rc == SB_ENOENT) {
-        unauthorized(ctx);
+        /* The same PBKDF2 work as a wrong password, against a hash nothing
+         * matches, so the time of the 401 does not tell which users
+         * exist. */
+        ctx->w_in1 = sb_xstrdup(secret);
+        ctx->w_in2 = sb_xasprintf("pbkdf2-sha256$%u$%032d$%064d",
+                                  (unsigned)SB_PASSWORD_ITERATIONS, 0, 0);
+        memset(decoded, 0, sizeof decoded);
+        sb__api_offload(ctx, verify_work, verify_unknown_done);
         return;
     }
     if (rc != 0) {

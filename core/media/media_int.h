@@ -178,4 +178,8 @@ void sb__media_nego_default(sb__nego_t *nego);
  * (everything except the o= version). */
 int sb__media_desc_same(const sb_media_desc_t *a, const sb_media_desc_t *b);
 
+/* sdp.c: returns 1 when no m= line of the len bytes of text would send
+ * sofia-sip's parser into its endless loop (see sdp.c). */
+int sb__media_sdp_m_lines_safe(const char *text, size_t len);
+
 #endif

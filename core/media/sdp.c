@@ -105,10 +105,53 @@ static int fill_desc(sdp_session_t *s, sb_media_desc_t *out)
     return 0;
 }
 
+/* Debian's sofia-sip (1.12.11) never returns from sdp_parse, allocating
+ * until memory runs out, on an m= line whose protocol is not RTP and whose
+ * format list starts with a character outside its token set or ends in
+ * blanks (fixed upstream in 2022, not in the package). Both are invalid
+ * SDP (RFC 8866 5.14), so such documents are refused before the parser
+ * sees them. Lines are split and stripped as sofia does: at any CR or LF,
+ * leading blanks skipped. Returns 1 when every m= line is safe. */
+int sb__media_sdp_m_lines_safe(const char *text, size_t len)
+{
+    static const char legal[] = "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-!#$%&'*+.^_`{|}~/ \t";
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *eol = p;
+        while (eol < end && *eol != '\r' && *eol != '\n' && *eol != '\0')
+            eol++;
+        if (eol - p >= 2 && p[0] == 'm' && p[1] == '=') {
+            int fields = 0, blank = 1;
+            for (const char *q = p + 2; q < eol; q++) {
+                if (strchr(legal, *q) == NULL)
+                    return 0;
+                int b = *q == ' ' || *q == '\t';
+                fields += blank && !b;
+                blank = b;
+            }
+            /* Blanks after the protocol with no format behind them. */
+            if (blank && fields < 4)
+                return 0;
+        }
+        if (eol < end && *eol == '\0')
+            break;                      /* sofia reads up to the NUL only */
+        p = eol + 1;
+    }
+    return 1;
+}
+
 int sb_media_sdp_parse(const char *text, size_t len, sb_media_desc_t *out)
 {
     if (!text || len == 0 || len > MAX_SDP_LEN)
         return SB_EINVAL;
+    if (!sb__media_sdp_m_lines_safe(text, len)) {
+        sb_debug("media: bad SDP: an m= line sofia-sip cannot parse safely");
+        return SB_EINVAL;
+    }
     sdp_parser_t *p = sdp_parse(NULL, text, (issize_t)len, 0);
     if (!p)
         return SB_ENOMEM;

@@ -382,12 +382,28 @@ static void test_media_sdp_parse_errors(void **state)
         /* host name instead of an address */
         "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 pbx.example.com\r\n"
         "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+        /* m= lines that send sofia-sip 1.12.11's parser into an endless
+         * allocating loop (found by tests/integration/sip_malformed):
+         * a non-token character in a non-RTP format list, trailing
+         * blanks, and the same after leading blanks */
+        "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\nm=audio 7000 RTPa><,==<,%=bab@cc=a>,> ca%=,;cc",
+        "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+        "m=audio 4000 foo \t\r\n",
+        "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\n \t m=audio 4002 udp <0>\r\n",
     };
     for (size_t i = 0; i < SB_COUNTOF(bad); i++)
         assert_int_equal(sb_media_sdp_parse(bad[i], strlen(bad[i]), &d),
                          SB_EINVAL);
     assert_int_equal(sb_media_sdp_parse("", 0, &d), SB_EINVAL);
     assert_int_equal(sb_media_sdp_parse(NULL, 10, &d), SB_EINVAL);
+
+    /* Blanks after a format are harmless and still accepted. */
+    const char *blanks = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\n"
+                         "c=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 \t\r\n";
+    assert_int_equal(sb_media_sdp_parse(blanks, strlen(blanks), &d), 0);
+    assert_int_equal(d.nformats, 2);
 }
 
 static void test_media_sdp_parse_picks_live_audio_and_ipv6(void **state)

@@ -305,9 +305,17 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
     char l1[64];
     memset(client, 0, sizeof *client);
 
-    /* sofia keeps a header it could not parse in sip_error. */
-    for (msg_error_t *e = m->sip_error; e; e = e->er_next) {
-        if (e->er_name && strcasecmp(e->er_name, "Authorization") == 0) {
+    /* sofia keeps a header it could not parse in sip_error, as an error
+     * header naming it, and also repeats of a single-valued header (a
+     * second Max-Forwards) as headers of their own class, whose fields
+     * are not an error's: read each node's name through its class. */
+    for (msg_header_t const *h = (msg_header_t const *)m->sip_error; h;
+         h = h->sh_next) {
+        msg_hclass_t const *hc = h->sh_class;
+        const char *name = hc == sip_error_class || hc == msg_error_class
+                               ? h->sh_error->er_name
+                               : hc->hc_name;
+        if (name && strcasecmp(name, "Authorization") == 0) {
             bad_request(nua, nh, "Malformed Authorization Header",
                         "unparsable Authorization header");
             return 1;

@@ -1,8 +1,8 @@
 # Malformed SIP gets the right status or, when no answer is possible (no
 # Via, not SIP at all, a stray ACK or response), is dropped; the server
 # keeps answering and leaves no call behind. Hand-made cases over UDP, a
-# request split into 7-byte TCP writes, then 2,000 seeded random mutations
-# of a valid INVITE (sipfuzz.py). Number 1000 rejects busy, so a mangled
+# request split into 7-byte TCP writes, then 3,000 seeded random mutations
+# of valid INVITEs, REGISTERs, REFERs and SUBSCRIBEs (sipfuzz.py). Number 1000 rejects busy, so a mangled
 # INVITE that is still valid SIP ends as 486.
 source ../calls_common/lib.sh
 app_start
@@ -39,14 +39,18 @@ expect_case huge-header 486 "a 60 kB header is still a call"
 expect_case many-headers 486 "2,000 extension headers are still a call"
 expect_case ack-alone - "an ACK without a transaction is absorbed"
 expect_case response-alone - "a response nobody asked for is absorbed"
+expect_case register-repeated-header 403 "a REGISTER with a repeated Max-Forwards (unknown user)"
+expect_case register-bad-authorization 400 "an unparsable Authorization header"
 expect_case options 200 "OPTIONS afterwards"
 
 assert_eq "$(python3 "$SB_TEST_DIR/sipfuzz.py" tcp-split)" "200 open" \
   "TCP: a request in 7-byte writes is answered; a short body waits for more"
 
-for seed in 1 2 3 4; do
+for seed in 1 2 3 4 5 6; do
   assert_eq "$(python3 "$SB_TEST_DIR/sipfuzz.py" mutate 500 "$seed")" 200 \
     "500 random mutations (seed $seed), then OPTIONS is answered"
 done
+assert_eq "$(python3 "$SB_TEST_DIR/sipfuzz.py" mutate-tcp 1000 7)" 200 \
+  "1,000 random mutations over TCP, then OPTIONS is answered"
 wait_eq 10 0 live_calls || fail "no call left live ($(live_calls))"
 pass "no call left live"

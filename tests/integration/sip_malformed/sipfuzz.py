@@ -5,11 +5,17 @@
     sipfuzz.py cases           sends each hand-made case and prints one line
                                "name status" (status "-" when nothing came
                                back within the wait)
-    sipfuzz.py mutate N SEED   sends N seeded random mutations of a valid
-                               INVITE (bytes flipped, lines dropped or
-                               repeated, header values truncated or
-                               bloated), then prints the status of an
-                               OPTIONS sent afterwards
+    sipfuzz.py mutate N SEED   sends N seeded random mutations of valid
+                               INVITEs, REGISTERs, REFERs and SUBSCRIBEs
+                               (bytes flipped, lines dropped or repeated,
+                               header values truncated or bloated), then
+                               prints the status of an OPTIONS sent
+                               afterwards
+    sipfuzz.py mutate-tcp N SEED
+                               the same over TCP, 50 requests to a
+                               connection (no lines dropped or cut, so
+                               the stream keeps its framing), then the
+                               status of an OPTIONS over UDP
     sipfuzz.py tcp-split       one OPTIONS over TCP in many small writes,
                                then a second request with a Content-Length
                                past its body on the same connection; prints
@@ -125,14 +131,43 @@ def cases():
     one("response-alone", lambda p: "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKx\r\n"
         "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: nobody\r\nCSeq: 1 INVITE\r\n"
         "Content-Length: 0\r\n\r\n" % p, 0.5)
+    # A repeated single-valued header is kept by sofia in the error list
+    # as a header of its own class (this crashed the registrar once).
+    one("register-repeated-header", lambda p: message(
+        p, method="REGISTER", ruri="sip:%s" % HOST,
+        extra=(("Max-Forwards", "70"), ("Authorization", AUTH), ("Expires", "60"))))
+    one("register-bad-authorization", lambda p: message(
+        p, method="REGISTER", ruri="sip:%s" % HOST,
+        extra=(("Authorization", 'Digest username="alice", realm=,,,"'),)))
     one("options", lambda p: message(p, method="OPTIONS", ruri="sip:%s:%d" % (HOST, PORT)))
+
+
+AUTH = ('Digest username="alice", realm="127.0.0.1", nonce="abc", uri="sip:127.0.0.1", '
+        'response="0123456789abcdef0123456789abcdef", algorithm=MD5, qop=auth, '
+        'nc=00000001, cnonce="xyz"')
+
+
+def seed_message(rng, port):
+    """A valid request to mutate, with its own Call-ID and branch: an
+    INVITE, a REGISTER with credentials, an out-of-dialog REFER or a
+    SUBSCRIBE."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        return message(port)
+    if kind == 1:
+        return message(port, method="REGISTER", ruri="sip:%s" % HOST,
+                       extra=(("Authorization", AUTH), ("Expires", "3600")))
+    if kind == 2:
+        return message(port, method="REFER", extra=(("Refer-To", "<sip:carol@%s>" % HOST),
+                                                    ("Referred-By", "<sip:bob@%s>" % HOST)))
+    return message(port, method="SUBSCRIBE", extra=(("Event", "refer"),))
 
 
 def mutate(n, seed):
     rng = random.Random(seed)
     u = Udp()
     for _ in range(n):
-        data = bytearray(message(u.port).encode())   # own Call-ID, branch
+        data = bytearray(seed_message(rng, u.port).encode())
         for _ in range(rng.randint(1, 4)):
             op = rng.randrange(5)
             if len(data) < 2:
@@ -162,6 +197,38 @@ def mutate(n, seed):
     o = Udp()
     o.send(message(o.port, method="OPTIONS", ruri="sip:%s:%d" % (HOST, PORT)))
     print(o.final_status(float(os.environ.get("SB_FUZZ_WAIT", "3"))))
+
+
+def mutate_tcp(n, seed):
+    rng = random.Random(seed)
+    for _ in range(n // 50):
+        s = socket.create_connection((HOST, PORT), timeout=3)
+        port = s.getsockname()[1]
+        for _ in range(50):
+            data = bytearray(seed_message(rng, port).replace("SIP/2.0/UDP", "SIP/2.0/TCP").encode())
+            for _ in range(rng.randint(1, 3)):
+                op = rng.randrange(3)
+                if len(data) < 2:
+                    break
+                if op == 0:
+                    for _ in range(rng.randint(1, 8)):
+                        data[rng.randrange(len(data))] = rng.randrange(256)
+                elif op == 1:
+                    lines = data.split(b"\r\n")
+                    i = rng.randrange(len(lines))
+                    lines[i:i] = [lines[i]] * rng.randint(1, 50)
+                    data = bytearray(b"\r\n".join(lines))
+                else:
+                    i = rng.randrange(len(data))
+                    data[i:i] = bytes(rng.choice(b";:<>@,= \t\"abc%") for _ in range(rng.randint(1, 400)))
+            try:
+                s.sendall(bytes(data))
+            except OSError:
+                break
+        s.close()
+    o = Udp()
+    o.send(message(o.port, method="OPTIONS", ruri="sip:%s:%d" % (HOST, PORT)))
+    print(o.final_status(3.0))
 
 
 def tcp_split():
@@ -205,6 +272,8 @@ if __name__ == "__main__":
         cases()
     elif sys.argv[1] == "mutate":
         mutate(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1] == "mutate-tcp":
+        mutate_tcp(int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1] == "tcp-split":
         tcp_split()
     else:

@@ -211,10 +211,11 @@ static void close_calls(void *arg)
 static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
 {
     const sb_config_t *cfg = s->cfg;
-    const char *bind = cfg->sip_listen[0].host;
+    /* Both filled and checked by the config (media.bind_ip, media.ip). */
+    const char *bind = cfg->media_bind_ip;
     sb_media_opts_t mopts = {
         .bind_ip = bind,
-        .sdp_ip = cfg->media_ip && *cfg->media_ip ? cfg->media_ip : bind,
+        .sdp_ip = cfg->media_ip,
         .port_min = cfg->media_port_min,
         .port_max = cfg->media_port_max,
         .timeout_s = cfg->media_timeout_s,

@@ -12,7 +12,12 @@
  * the largest step with under 0.1% loss. Timings are printed, never judged
  * (DESIGN.md: timings live in benchmarks).
  *
- * Usage: bench_media [-c 100,500,1000,2000] [-s seconds] [-q]
+ * Usage: bench_media [-c 100,500,1000,2000] [-s seconds] [-S]
+ *
+ * With 2+ CPUs the relay is pinned to CPU 0 and the generator to CPU 1, so
+ * that the scheduler's placement is not measured as relay cost. -S makes
+ * the generator poll its sockets without sleeping (the relay then never
+ * pays for waking it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +70,7 @@ typedef struct {
     uv_async_t *done;
     uint64_t lat_hist[LAT_BUCKETS + 1];     /* 0.1 ms buckets, overflow */
     double cpu_s;
+    int spin;                   /* poll the sockets instead of sleeping */
     atomic_int finished;
 } gen_t;
 
@@ -195,9 +201,24 @@ static void gen_send_slot(gen_t *g, int slot, uint8_t (*pkts)[PKT])
     }
 }
 
+/* With 2 or more CPUs the relay runs on CPU 0 and the generator on CPU 1:
+ * otherwise the scheduler's wake-affine placement (each side wakes the
+ * other on every packet burst) often stacks both threads on one CPU while
+ * the other idles, and the table measures the scheduler, not the relay. */
+static void pin_to_cpu(int cpu)
+{
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *gen_main(void *arg)
 {
     gen_t *g = arg;
+    pin_to_cpu(1);
     static uint8_t pkts[BATCH][PKT];
     memset(pkts, 0xCE, sizeof(pkts));
     double cpu0 = thread_cpu_s();
@@ -216,6 +237,15 @@ static void *gen_main(void *arg)
             next = start + (double)slot / 1000.0;
             /* Drain even when late, or a generator that falls behind
              * would overflow its own receive buffers. */
+            gen_drain(g, 0);
+            gen_drain(g, 1);
+            continue;
+        }
+        if (g->spin) {
+            /* Never asleep in the sockets' wait queues, so the relay's
+             * sends to the phones do not pay for waking the generator
+             * (a cross-CPU wakeup per burst): phones are remote in real
+             * life, and their wakeups are not the server's cost. */
             gen_drain(g, 0);
             gen_drain(g, 1);
             continue;
@@ -252,6 +282,9 @@ static int open_gen_socket(struct sockaddr_in *out)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    /* DF set, as the relay's sockets do: no per-packet IP ID hashing. */
+    int pmtu = IP_PMTUDISC_DO;
+    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
@@ -323,6 +356,8 @@ typedef struct {
     int setup_failed;
 } row_t;
 
+static int spin_generator = 0;
+
 static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
                     double seconds, row_t *row)
 {
@@ -332,6 +367,7 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
     memset(&g, 0, sizeof(g));
     g.calls = calls;
     g.seconds = seconds;
+    g.spin = spin_generator && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
     g.legs = sb_xcalloc(2 * (size_t)calls, sizeof(leg_t));
     g.a_port = sb_xcalloc((size_t)calls, sizeof(unsigned));
     g.b_port = sb_xcalloc((size_t)calls, sizeof(unsigned));
@@ -458,7 +494,7 @@ int main(int argc, char **argv)
     int nsteps = 7;
     double seconds = 3.0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:s:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:Sh")) != -1) {
         switch (opt) {
         case 'c': {
             nsteps = 0;
@@ -472,8 +508,13 @@ int main(int argc, char **argv)
         case 's':
             seconds = atof(optarg);
             break;
+        case 'S':
+            spin_generator = 1;
+            break;
         default:
-            fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds]\n",
+            fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds] [-S]\n"
+                    "  -S: the generator polls its sockets without sleeping "
+                    "(no wakeups charged to the relay; takes CPU 1 whole)\n",
                     argv[0]);
             return 2;
         }
@@ -495,9 +536,14 @@ int main(int argc, char **argv)
     }
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    pin_to_cpu(0);
     printf("media relay benchmark: G.711 PCMU, %d ms packets (50 pps each way "
-           "per call), %.1f s per step, %ld CPUs, relay on 1 thread\n\n",
-           PTIME_MS, seconds, ncpu);
+           "per call), %.1f s per step, %ld CPUs, relay on 1 thread%s\n\n",
+           PTIME_MS, seconds, ncpu,
+           ncpu >= 2 ? (spin_generator
+                            ? " (CPU 0; generator on CPU 1, polling)"
+                            : " (CPU 0; generator on CPU 1, sleeping)")
+                     : "");
     double load[3] = {0, 0, 0};
     FILE *lf = fopen("/proc/loadavg", "r");
     if (lf) {

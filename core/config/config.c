@@ -15,6 +15,7 @@
 #include "config_int.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -78,6 +79,8 @@ static const keydef_t schema[] = {
     {"media", "port_max", T_INT, OFF(media_port_max), 1025, 65535, "UDP port"},
     {"media", "timeout", T_INT, OFF(media_timeout_s), 1, 86400, "seconds"},
     {"media", "ip", T_STRING, OFF(media_ip), 0, 0, "IP address for SDP"},
+    {"media", "bind_ip", T_STRING, OFF(media_bind_ip), 0, 0,
+     "IP address RTP sockets bind to"},
 };
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
@@ -121,13 +124,42 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     return 0;
 }
 
+/* Returns AF_INET or AF_INET6 when s is an address literal, else 0. */
+static int ip_family(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, s, buf) == 1)
+        return AF_INET;
+    if (inet_pton(AF_INET6, s, buf) == 1)
+        return AF_INET6;
+    return 0;
+}
+
+/* Returns 1 for 0.0.0.0 and ::. */
+static int ip_unspecified(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)] = {0};
+    static const unsigned char zero[sizeof(struct in6_addr)];
+    int af = ip_family(s);
+    if (af == 0 || inet_pton(af, s, buf) != 1)
+        return 0;
+    return memcmp(buf, zero, af == AF_INET ? 4 : 16) == 0;
+}
+
 /* Fills the values derived from others when the file left them out. */
 void sb__config_finish(sb_config_t *cfg)
 {
     if (cfg->sip_domain == NULL && cfg->sip_listen_count > 0)
         cfg->sip_domain = sb_xstrdup(cfg->sip_listen[0].host);
-    if (cfg->media_ip == NULL && cfg->sip_listen_count > 0)
-        cfg->media_ip = sb_xstrdup(cfg->sip_listen[0].host);
+    if (cfg->media_bind_ip == NULL && cfg->sip_listen_count > 0)
+        cfg->media_bind_ip = sb_xstrdup(cfg->sip_listen[0].host);
+    if (cfg->media_ip == NULL && cfg->sip_listen_count > 0) {
+        /* Phones cannot send to 0.0.0.0: a wildcard bind leaves media.ip
+         * unset, and cross_checks asks for it. */
+        const char *h = cfg->sip_listen[0].host;
+        if (ip_family(h) != 0 && !ip_unspecified(h))
+            cfg->media_ip = sb_xstrdup(h);
+    }
     if (cfg->console_socket == NULL) {
         size_t n = strlen(cfg->store_path);
         if (n > 3 && strcmp(cfg->store_path + n - 3, ".db") == 0)
@@ -151,6 +183,7 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->admin_password);
     free(cfg->log_file);
     free(cfg->media_ip);
+    free(cfg->media_bind_ip);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -536,6 +569,24 @@ static int cross_checks(ctx_t *c, sb_config_t *cfg)
     }
     if (cfg->media_port_min >= cfg->media_port_max)
         return fail_key(c, "media", "port_max", "must be greater than media.port_min");
+    if (cfg->media_bind_ip && ip_family(cfg->media_bind_ip) == 0)
+        return fail_key(c, "media", "bind_ip", "'%s' is not an IPv4 or IPv6 address",
+                        cfg->media_bind_ip);
+    if (cfg->media_ip == NULL && cfg->sip_listen_count > 0)
+        return fail_key(c, "sip", "listen", "binds %s: set media.ip to the address "
+                        "phones send RTP to", cfg->sip_listen[0].host);
+    if (cfg->media_ip) {
+        if (ip_family(cfg->media_ip) == 0)
+            return fail_key(c, "media", "ip", "'%s' is not an IPv4 or IPv6 address",
+                            cfg->media_ip);
+        if (ip_unspecified(cfg->media_ip))
+            return fail_key(c, "media", "ip", "must be an address phones can "
+                            "reach, not %s", cfg->media_ip);
+        if (cfg->media_bind_ip &&
+            ip_family(cfg->media_ip) != ip_family(cfg->media_bind_ip))
+            return fail_key(c, "media", "ip", "%s and media.bind_ip %s are not of "
+                            "the same IP family", cfg->media_ip, cfg->media_bind_ip);
+    }
     if (cfg->sip_min_expires > cfg->sip_max_expires)
         return fail_key(c, "sip", "max_expires", "must not be less than sip.min_expires");
     if (cfg->console_socket && strlen(cfg->console_socket) >= 100)
@@ -579,8 +630,9 @@ int sb_config_load(sb_config_t *cfg, const char *path, char *errbuf, size_t errl
     /* Derived values are computed again once the file has run. */
     free(cfg->sip_domain);
     free(cfg->media_ip);
+    free(cfg->media_bind_ip);
     free(cfg->console_socket);
-    cfg->sip_domain = cfg->media_ip = cfg->console_socket = NULL;
+    cfg->sip_domain = cfg->media_ip = cfg->media_bind_ip = cfg->console_socket = NULL;
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         free(src);

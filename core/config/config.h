@@ -78,6 +78,8 @@ typedef struct sb_config_s {
     int media_port_max;         /* default 30000 */
     int media_timeout_s;        /* no-RTP timeout; default 60 */
     char *media_ip;             /* address put in SDP; default first SIP host */
+    char *media_bind_ip;        /* address RTP sockets bind to (may be
+                                   0.0.0.0 or ::); default first SIP host */
 } sb_config_t;
 
 /* Fills cfg with the embedded defaults. default_plugins (borrowed, copied)

@@ -245,6 +245,11 @@ static int bind_fd(const sb_media_engine_t *e, unsigned port, int *out)
         setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
     else
         setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+    /* RTP packets are small: set DF and skip the kernel's per-packet IP ID
+     * generator (a hash and an atomic on every unconnected send). */
+    int pmtu = IP_PMTUDISC_DO;
+    if (ss.ss_family == AF_INET)
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
     if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
         int err = uv_translate_sys_error(errno);
         close(fd);
@@ -295,7 +300,17 @@ int sb_media_endpoint_create(sb_media_engine_t *e, sb_media_endpoint_t **out)
     sb_media_endpoint_t *ep = SB_NEW(sb_media_endpoint_t);
     ep->engine = e;
     ep->port = port;
-    uv_udp_init(e->loop, &ep->rtp);
+    ep->rtp_fd = fd_rtp;
+    ep->txq_tail = &ep->txq_head;
+    /* The poll handle needs its fd first; should it fail, nothing else is
+     * set up yet. */
+    rc = uv_poll_init(e->loop, &ep->rtp, fd_rtp);
+    if (rc) {
+        close(fd_rtp);
+        close(fd_rtcp);
+        free(ep);
+        return rc;
+    }
     uv_udp_init(e->loop, &ep->rtcp);
     uv_timer_init(e->loop, &ep->dtmf_timer);
     ep->rtp.data = ep->rtcp.data = ep->dtmf_timer.data = ep;
@@ -307,18 +322,12 @@ int sb_media_endpoint_create(sb_media_engine_t *e, sb_media_endpoint_t **out)
     e->eps = ep;
     e->n_eps++;
 
-    rc = uv_udp_open(&ep->rtp, fd_rtp);
-    if (rc) {
-        close(fd_rtp);
-        close(fd_rtcp);
-        goto fail;
-    }
     rc = uv_udp_open(&ep->rtcp, fd_rtcp);
     if (rc) {
         close(fd_rtcp);
         goto fail;
     }
-    rc = uv_udp_recv_start(&ep->rtp, sb__media_alloc_cb, sb__media_on_rtp);
+    rc = uv_poll_start(&ep->rtp, UV_READABLE, sb__media_on_rtp_poll);
     if (rc == 0)
         rc = uv_udp_recv_start(&ep->rtcp, sb__media_alloc_cb,
                                sb__media_on_rtcp);
@@ -429,6 +438,7 @@ static void apply_remote(sb_media_endpoint_t *ep, const sb_media_desc_t *remote,
         !sb__media_addr_equal((const struct sockaddr *)rtp, &ep->sdp_remote)) {
         ep->sdp_remote = *rtp;
         ep->has_sdp_remote = 1;
+        sb__media_rtp_connect(ep, 0);
         ep->remote = *rtp;
         ep->latched = 0;
     }
@@ -668,7 +678,11 @@ int sb_media_endpoint_destroy(sb_media_endpoint_t *ep, sb_media_done_cb cb,
         dtmf_finish(ep, SB_ECANCELED);
     ep->free_req.cb = cb;
     ep->free_req.arg = arg;
+    /* Closing a poll handle stops it at once, so the fd can go now. */
     uv_close((uv_handle_t *)&ep->rtp, on_ep_handle_closed);
+    close(ep->rtp_fd);
+    ep->rtp_fd = -1;
+    sb__media_txq_clear(ep);
     uv_close((uv_handle_t *)&ep->rtcp, on_ep_handle_closed);
     uv_close((uv_handle_t *)&ep->dtmf_timer, on_ep_handle_closed);
     return 0;
@@ -689,6 +703,7 @@ static void on_sweep(uv_timer_t *t)
         if (ep->destroying)
             continue;
         sb__media_rtcp_tick(ep, now);
+        sb__media_relatch_check(ep, now);
         if (e->timeout_ms && ep->expect_rx && !ep->timed_out &&
             now - ep->last_rx_ms >= e->timeout_ms) {
             ep->timed_out = 1;

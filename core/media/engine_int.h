@@ -18,6 +18,15 @@
 
 #define SB__RXBUF_SIZE 4096
 #define SB__DTMF_MAX_DIGITS 32
+#define SB__MAX_QUEUED_SENDS 64
+
+/* An RTP packet the kernel could not take yet (send buffer full), kept in
+ * order until the socket is writable again. */
+typedef struct sb__txq_s {
+    struct sb__txq_s *next;
+    size_t len;
+    uint8_t data[];
+} sb__txq_t;
 
 typedef enum {
     SB__REQ_DONE = 0,           /* call cb(ep, status) */
@@ -67,7 +76,14 @@ typedef struct sb__dtmf_tx_s {
 struct sb_media_endpoint_s {
     sb_media_engine_t *engine;
     sb_media_endpoint_t *prev, *next;   /* engine's list */
-    uv_udp_t rtp;
+    /* The RTP socket is read and written directly (one recvmsg per
+     * readiness, sendto), not through uv_udp_t: at 50 packets/s per socket
+     * libuv's read-until-EAGAIN doubles the receive syscalls. */
+    uv_poll_t rtp;
+    int rtp_fd;                 /* owned; closed after the poll handle */
+    sb__txq_t *txq_head;        /* RTP packets waiting for POLLOUT */
+    sb__txq_t **txq_tail;
+    int txq_len;
     uv_udp_t rtcp;
     uv_timer_t dtmf_timer;
     int open_handles;
@@ -90,6 +106,7 @@ struct sb_media_endpoint_s {
     int can_send;               /* ... and the phone wants media */
     int expect_rx;              /* the phone said it sends */
     int latched, rtcp_latched;
+    int connected;              /* rtp_fd is connect()ed to remote */
 
     sb_media_endpoint_t *peer;  /* bridged to, borrowed */
     sb__outstream_t out;
@@ -133,8 +150,17 @@ uint32_t sb__media_random(sb_media_engine_t *engine);
 
 /* relay.c */
 void sb__media_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf);
-void sb__media_on_rtp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                      const struct sockaddr *addr, unsigned flags);
+/* The RTP socket's poll callback: reads one packet per readiness and
+ * flushes queued sends when writable. */
+void sb__media_on_rtp_poll(uv_poll_t *h, int status, int events);
+/* Frees the RTP packets still queued (destroy). */
+void sb__media_txq_clear(sb_media_endpoint_t *ep);
+/* Connects the RTP socket to the latched address (on = 1), or dissolves
+ * the association (on = 0) so that any source can reach it again. */
+void sb__media_rtp_connect(sb_media_endpoint_t *ep, int on);
+/* Un-connects a latched endpoint whose phone fell silent, so that it may
+ * re-latch from a new address (sweep). */
+void sb__media_relatch_check(sb_media_endpoint_t *ep, uint64_t now);
 void sb__media_on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                        const struct sockaddr *addr, unsigned flags);
 /* Sends n bytes of p from ep's RTP (rtcp = 0) or RTCP socket to the

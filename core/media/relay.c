@@ -12,7 +12,9 @@
 #include "engine_int.h"
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 /* A phone silent this long may re-latch from a new address (NAT rebinding,
@@ -21,7 +23,6 @@
 /* A telephone-event with no end packet is reported after this silence. */
 #define DTMF_STALE_MS 1000
 #define RTCP_INTERVAL_MS 5000
-#define MAX_QUEUED_SENDS 64
 
 typedef struct {
     uv_udp_send_t req;
@@ -53,17 +54,118 @@ static void on_queued_sent(uv_udp_send_t *req, int status)
     free(q);
 }
 
-void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
-                    size_t n)
+static socklen_t addr_len(const struct sockaddr_storage *ss)
 {
-    uv_udp_t *h = rtcp ? &ep->rtcp : &ep->rtp;
-    const struct sockaddr *to =
-        (const struct sockaddr *)(rtcp ? &ep->remote_rtcp : &ep->remote);
+    return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in);
+}
+
+/* Symmetric RTP and connected sockets: once latched, the RTP socket is
+ * connect()ed to the phone, which spares the kernel a route lookup on
+ * every send, and the kernel then drops packets from any other source
+ * before they cost a wakeup. So that a phone behind a rebinding NAT can
+ * still re-latch, the sweep dissolves the association when the phone has
+ * been silent RELATCH_MS; a new remote address from the SDP dissolves it
+ * at once (apply_remote). */
+void sb__media_rtp_connect(sb_media_endpoint_t *ep, int on)
+{
+    if (ep->rtp_fd < 0)
+        return;
+    if (on) {
+        ep->connected = connect(ep->rtp_fd, (const struct sockaddr *)&ep->remote,
+                                addr_len(&ep->remote)) == 0;
+        return;
+    }
+    if (!ep->connected)
+        return;
+    struct sockaddr_storage none;
+    memset(&none, 0, sizeof(none));
+    none.ss_family = AF_UNSPEC;
+    connect(ep->rtp_fd, (const struct sockaddr *)&none, sizeof(none));
+    ep->connected = 0;
+}
+
+void sb__media_relatch_check(sb_media_endpoint_t *ep, uint64_t now)
+{
+    if (ep->connected && now - ep->last_rx_ms >= RELATCH_MS)
+        sb__media_rtp_connect(ep, 0);
+}
+
+/* Returns 0, or an errno value (EAGAIN: the socket is full). */
+static int rtp_sendto(sb_media_endpoint_t *ep, const uint8_t *p, size_t n)
+{
+    for (;;) {
+        ssize_t r = ep->connected
+            ? send(ep->rtp_fd, p, n, 0)
+            : sendto(ep->rtp_fd, p, n, 0, (const struct sockaddr *)&ep->remote,
+                     addr_len(&ep->remote));
+        if (r >= 0)
+            return 0;
+        if (errno != EINTR)
+            return errno == EWOULDBLOCK || errno == ENOBUFS ? EAGAIN : errno;
+    }
+}
+
+static void rtp_want_writable(sb_media_endpoint_t *ep, int on)
+{
+    uv_poll_start(&ep->rtp, UV_READABLE | (on ? UV_WRITABLE : 0),
+                  sb__media_on_rtp_poll);
+}
+
+/* Keeps a copy of the packet, since the receive buffer is reused at once.
+ * Returns 0, or -1 when the queue is full. */
+static int txq_push(sb_media_endpoint_t *ep, const uint8_t *p, size_t n)
+{
+    if (ep->txq_len >= SB__MAX_QUEUED_SENDS)
+        return -1;
+    sb__txq_t *q = sb_xmalloc(sizeof(*q) + n);
+    q->next = NULL;
+    q->len = n;
+    memcpy(q->data, p, n);
+    *ep->txq_tail = q;
+    ep->txq_tail = &q->next;
+    if (ep->txq_len++ == 0)
+        rtp_want_writable(ep, 1);
+    return 0;
+}
+
+static void txq_flush(sb_media_endpoint_t *ep)
+{
+    while (ep->txq_head) {
+        sb__txq_t *q = ep->txq_head;
+        int err = rtp_sendto(ep, q->data, q->len);
+        if (err == EAGAIN)
+            return;
+        if (err)
+            ep->st.tx_dropped++;
+        ep->txq_head = q->next;
+        ep->txq_len--;
+        free(q);
+    }
+    ep->txq_tail = &ep->txq_head;
+    rtp_want_writable(ep, 0);
+}
+
+void sb__media_txq_clear(sb_media_endpoint_t *ep)
+{
+    while (ep->txq_head) {
+        sb__txq_t *q = ep->txq_head;
+        ep->txq_head = q->next;
+        free(q);
+    }
+    ep->txq_tail = &ep->txq_head;
+    ep->txq_len = 0;
+}
+
+static int rtcp_send(sb_media_endpoint_t *ep, const uint8_t *p, size_t n)
+{
+    uv_udp_t *h = &ep->rtcp;
+    const struct sockaddr *to = (const struct sockaddr *)&ep->remote_rtcp;
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
     int rc = uv_udp_try_send(h, &b, 1, to);
-    if (rc == UV_EAGAIN && uv_udp_get_send_queue_count(h) < MAX_QUEUED_SENDS) {
-        /* The socket is full (or older sends wait): keep the order and
-         * copy the packet, since the receive buffer is reused at once. */
+    if (rc == UV_EAGAIN &&
+        uv_udp_get_send_queue_count(h) < SB__MAX_QUEUED_SENDS) {
+        /* The socket is full (or older sends wait): keep the order. */
         queued_send_t *q = sb_xmalloc(sizeof(*q) + n);
         q->ep = ep;
         memcpy(q->data, p, n);
@@ -76,16 +178,34 @@ void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
             rc = (int)n;
         }
     }
-    if (rc < 0) {
+    return rc < 0 ? -1 : 0;
+}
+
+void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
+                    size_t n)
+{
+    if (rtcp) {
+        if (rtcp_send(ep, p, n) != 0) {
+            ep->st.tx_dropped++;
+            return;
+        }
+        ep->st.rtcp_tx++;
+        return;
+    }
+    /* Older packets waiting go first, so the order holds. */
+    int err = ep->txq_head ? EAGAIN : rtp_sendto(ep, p, n);
+    if (err == EAGAIN) {
+        if (txq_push(ep, p, n) != 0) {
+            ep->st.tx_dropped++;
+            return;
+        }
+        ep->st.tx_queued++;
+    } else if (err) {
         ep->st.tx_dropped++;
         return;
     }
-    if (rtcp) {
-        ep->st.rtcp_tx++;
-    } else {
-        ep->st.tx_packets++;
-        ep->st.tx_bytes += n;
-    }
+    ep->st.tx_packets++;
+    ep->st.tx_bytes += n;
 }
 
 /* Rewrites the packet at p (already parsed into h) for q's stream and
@@ -131,13 +251,18 @@ void sb__media_send_dtmf_packet(sb_media_endpoint_t *ep, int marker,
 static int check_source(sb_media_endpoint_t *ep, const struct sockaddr *addr,
                         uint64_t now)
 {
-    if (ep->latched && sb__media_addr_equal(addr, &ep->remote))
+    if (ep->latched && sb__media_addr_equal(addr, &ep->remote)) {
+        if (!ep->connected)             /* back after a silence */
+            sb__media_rtp_connect(ep, 1);
         return 1;
+    }
     if (ep->latched && now - ep->last_rx_ms < RELATCH_MS)
         return 0;
     if (addr->sa_family != ep->engine->bind_addr.ss_family)
         return 0;
+    sb__media_rtp_connect(ep, 0);
     copy_addr(&ep->remote, addr);
+    sb__media_rtp_connect(ep, 1);
     ep->latched = 1;
     ep->st.latched = 1;
     /* A phone that can only be reached through its NAT mapping can now be
@@ -206,18 +331,53 @@ void sb__media_flush_dtmf(sb_media_endpoint_t *ep, uint64_t now)
     dtmf_deliver(ep, &r);
 }
 
-void sb__media_on_rtp(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
-                      const struct sockaddr *addr, unsigned flags)
+static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
+                       const struct sockaddr *addr);
+
+void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
 {
     sb_media_endpoint_t *ep = handle->data;
-    if (nread <= 0 || addr == NULL || ep->destroying)
+    if (ep->destroying)
         return;
-    if (flags & UV_UDP_PARTIAL) {
+    if (status < 0) {
+        /* A connected socket holds the ICMP error of an earlier send
+         * (the phone's port closed): libuv stops the handle on POLLERR.
+         * Clear the error and go on listening. */
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(ep->rtp_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        rtp_want_writable(ep, ep->txq_head != NULL);
+        return;
+    }
+    if (events & UV_WRITABLE)
+        txq_flush(ep);
+    if (!(events & UV_READABLE))
+        return;
+    sb_media_engine_t *e = ep->engine;
+    struct sockaddr_storage from;
+    struct iovec iov = {e->rxbuf, sizeof(e->rxbuf)};
+    struct msghdr msg = {
+        .msg_name = &from,
+        .msg_namelen = sizeof(from),
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+    };
+    ssize_t nread;
+    do {
+        nread = recvmsg(ep->rtp_fd, &msg, MSG_DONTWAIT);
+    } while (nread < 0 && errno == EINTR);
+    if (nread <= 0 || msg.msg_namelen == 0)
+        return;
+    if (msg.msg_flags & MSG_TRUNC) {
         ep->st.rx_dropped++;
         return;
     }
-    uint8_t *p = (uint8_t *)buf->base;
-    size_t n = (size_t)nread;
+    handle_rtp(ep, e->rxbuf, (size_t)nread, (const struct sockaddr *)&from);
+}
+
+static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
+                       const struct sockaddr *addr)
+{
     uint64_t now = uv_now(ep->engine->loop);
     sb__rtp_t h;
 

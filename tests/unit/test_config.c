@@ -184,6 +184,37 @@ static void test_config_bad_values(void **state)
     expect_error("sip.listen = { \"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5061\" }\n",
                  "1: sip.listen", "same IP and port");
     expect_error("admin.password = \"short\"\n", "1: admin.password", "at least 8");
+    expect_error("media.ip = \"pbx.example.com\"\n", "1: media.ip",
+                 "not an IPv4 or IPv6 address");
+    expect_error("media.ip = \"0.0.0.0\"\n", "1: media.ip", "not 0.0.0.0");
+    expect_error("media.bind_ip = \"any\"\n", "1: media.bind_ip", "not an IPv4");
+    expect_error("media.bind_ip = \"::\"\n", "1: media.ip", "same IP family");
+    expect_error("sip.listen = { \"udp:0.0.0.0:5060\" }\n", "1: sip.listen",
+                 "set media.ip");
+}
+
+/* SIP on every interface: RTP binds there too, and the SDP carries the
+ * media.ip phones can reach; media.bind_ip narrows RTP to one address. */
+static void test_config_media_addresses(void **state)
+{
+    (void)state;
+    sb_config_t cfg;
+    char err[512];
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(sb_config_load(&cfg, write_conf("m.lua",
+                     "sip.listen = { \"udp:0.0.0.0:5060\" }\nmedia.ip = \"192.0.2.10\"\n"),
+                     err, sizeof err), 0);
+    assert_string_equal(cfg.media_bind_ip, "0.0.0.0");
+    assert_string_equal(cfg.media_ip, "192.0.2.10");
+    sb_config_free(&cfg);
+
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(sb_config_load(&cfg, write_conf("m.lua",
+                     "sip.listen = { \"udp:127.0.0.1:5060\" }\n"
+                     "media = { bind_ip = \"127.0.0.2\" }\n"), err, sizeof err), 0);
+    assert_string_equal(cfg.media_bind_ip, "127.0.0.2");
+    assert_string_equal(cfg.media_ip, "127.0.0.1");
+    sb_config_free(&cfg);
 }
 
 static void test_config_reading_unknown_name_is_error(void **state)
@@ -232,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_config_non_numeric_port),
         cmocka_unit_test(test_config_wrong_type),
         cmocka_unit_test(test_config_bad_values),
+        cmocka_unit_test(test_config_media_addresses),
         cmocka_unit_test(test_config_reading_unknown_name_is_error),
         cmocka_unit_test(test_config_endless_loop_is_stopped),
         cmocka_unit_test(test_config_missing_file_is_io_error),

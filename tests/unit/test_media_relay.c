@@ -700,7 +700,111 @@ static void test_media_relay_symmetric_rtp_latches(void **state)
     sb_media_endpoint_stats(a, &st);
     assert_int_equal(st.latched, 1);
     assert_int_equal(st.rx_packets, 1);
-    assert_int_equal(st.rx_dropped, 5);
+    /* The stranger's 5 packets never reach the endpoint: once latched,
+     * its RTP socket is connected to A and the kernel refuses them (they
+     * are neither counted nor relayed: pb saw A's one packet only). */
+    assert_int_equal(st.rx_dropped, 0);
+    ctx_close(c);
+    free(c);
+}
+
+/* Connected RTP sockets (a latched endpoint's socket is connected to its
+ * phone). A "ghost" phone latches A and vanishes, so the relay's sends to
+ * it draw ICMP port-unreachable errors: A must keep listening. A new
+ * address (pa2) is refused while the ghost is fresh, re-latches once A has
+ * been silent for more than the re-latch time (2 s), and a re-INVITE with
+ * a new address (pc) un-latches at once. */
+static int ghost_fd = -1;
+static uint64_t relatch_t0;
+
+static void ghost_send(ctx_t *c)
+{
+    uint8_t pkt[SB__RTP_HDR + PAYLOAD];
+    sb__rtp_write_header(pkt, 1, 0, 1, 0, 0x6057);
+    memset(pkt + SB__RTP_HDR, 0x66, PAYLOAD);
+    struct sockaddr_in to;
+    uv_ip4_addr("127.0.0.1", (int)sb_media_endpoint_port(c->ep[0]), &to);
+    assert_int_equal(sendto(ghost_fd, pkt, sizeof(pkt), 0,
+                            (struct sockaddr *)&to, sizeof(to)),
+                     (ssize_t)sizeof(pkt));
+}
+
+static void step_relatch(ctx_t *c)
+{
+    phone_t *pb = &c->ph[0], *pa2 = &c->ph[1], *pc = &c->ph[2];
+    c->phase++;
+    int p = c->phase;
+    if (p == 1) {
+        relatch_t0 = uv_now(&c->loop);
+        ghost_send(c);                      /* latch on the ghost */
+    } else if (p == 3) {
+        close(ghost_fd);
+        ghost_fd = -1;
+    } else if (p >= 4 && p < 14) {
+        phone_send_audio(pb);               /* to the ghost: ICMP errors */
+    } else if (p >= 16 && p < 21) {
+        phone_send_audio(pa2);              /* refused: the ghost is fresh */
+    } else if (p >= 30 && p < 100) {
+        /* Wait (in real time, whatever the tick rate) past the re-latch
+         * time plus one sweep. */
+        if (uv_now(&c->loop) - relatch_t0 < 3300)
+            c->phase--;
+    } else if (p >= 100 && p < 105) {
+        phone_send_audio(pa2);              /* re-latches */
+    } else if (p >= 106 && p < 111) {
+        phone_send_audio(pb);               /* reaches pa2 */
+    } else if (p == 112) {
+        sb_media_desc_t local;              /* re-INVITE: A moved to pc */
+        phone_offer(pc, 0, "0", NULL, &c->remote);
+        assert_int_equal(sb_media_endpoint_answer(c->ep[0], &c->remote,
+                                                  &local), 0);
+    } else if (p >= 114 && p < 117) {
+        phone_send_audio(pb);               /* to pc's SDP address */
+    } else if (p >= 118 && p < 121) {
+        phone_send_audio(pc);               /* latches pc */
+    } else if (p > 140) {
+        c->done = 1;
+    }
+}
+
+static void test_media_relay_relatch_connected_socket(void **state)
+{
+    (void)state;
+    ctx_t *c = malloc(sizeof(*c));
+    ctx_init(c, 0, step_relatch);
+    phone_t *pb = ctx_phone(c, 0xB, 0, 0x22);
+    phone_t *pa2 = ctx_phone(c, 0xA2, 0, 0x12);
+    phone_t *pc = ctx_phone(c, 0xC, 0, 0x33);
+    sb_media_endpoint_t *a = ctx_endpoint(c), *b = ctx_endpoint(c);
+    ghost_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(ghost_fd >= 0);
+    struct sockaddr_in me;
+    uv_ip4_addr("127.0.0.1", 0, &me);
+    assert_int_equal(bind(ghost_fd, (struct sockaddr *)&me, sizeof(me)), 0);
+    sb_media_desc_t local;
+    phone_offer(pa2, 0, "0", NULL, &c->remote);     /* SDP: pa2 */
+    assert_int_equal(sb_media_endpoint_answer(a, &c->remote, &local), 0);
+    phone_target(pa2, a);
+    phone_target(pc, a);
+    answer_for(c, b, pb, "0", NULL);
+    assert_int_equal(sb_media_connect(a, b, NULL, NULL), 0);
+    ctx_run(c);
+
+    /* pb: the ghost's packet, pa2's five after the re-latch, pc's three. */
+    assert_int_equal(pb->nrx, 9);
+    assert_int_equal(pb->rx[0].first_byte, 0x66);
+    for (int i = 1; i < 6; i++)
+        assert_int_equal(pb->rx[i].first_byte, 0x12);
+    for (int i = 6; i < 9; i++)
+        assert_int_equal(pb->rx[i].first_byte, 0x33);
+    /* pa2 only got what B sent after pa2 had latched; pc what B sent
+     * after the re-INVITE. */
+    assert_int_equal(pa2->nrx, 5);
+    assert_int_equal(pc->nrx, 3);
+    sb_media_stats_t st;
+    sb_media_endpoint_stats(a, &st);
+    assert_int_equal(st.latched, 1);
+    assert_int_equal(st.rx_packets, 9);
     ctx_close(c);
     free(c);
 }
@@ -930,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_media_relay_transcodes_pcmu_pcma),
         cmocka_unit_test(test_media_relay_dtmf_relayed_reported_and_sent),
         cmocka_unit_test(test_media_relay_symmetric_rtp_latches),
+        cmocka_unit_test(test_media_relay_relatch_connected_socket),
         cmocka_unit_test(test_media_relay_timeout_reported_once),
         cmocka_unit_test(test_media_relay_port_range_exhaustion),
         cmocka_unit_test(test_media_relay_destroy_cancels_and_calls_back),

@@ -12,7 +12,7 @@ read -r CP EP < <(ports 2)
 CP=$((CP & ~1)); EP=$((EP & ~1))
 tool="$IT_DIR/rtptool.py"
 talk() { # OUT PORT-VAR
-  echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to 127.0.0.1:[\$port] --count 100 --seconds 3.5 --out $1 &amp;\"/></action></nop>"
+  echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to ${MEDIA_TO:-127.0.0.1}:[\$port] --count 100 --seconds 3.5 --out $1 &amp;\"/></action></nop>"
 }
 
 scen uas_wait.xml callee "LPORT=$EP" "TALK=$(talk "$SB_TMP/callee.rtp" "$EP")"

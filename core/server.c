@@ -40,6 +40,7 @@ typedef struct {
     char lua_lib[1024];
     sb_media_engine_t *media;
     sb_call_mgr_t *calls;
+    sb_sip_t *sip;              /* for the console's sip.trace */
     sb_con_t *console;
     int64_t started_ms;
 } server_t;
@@ -319,11 +320,17 @@ static void close_console(void *arg)
     sb_con_close(s->console, on_console_closed, s);
 }
 
+static int con_sip_trace(void *arg, int on)
+{
+    return sb_sip_trace(arg, on);
+}
+
 /* After Lua and the calls, so it closes before them. */
 static int start_console(server_t *s, char *err, size_t errlen)
 {
     sb_con_hooks_t hooks = {
         .calls = con_calls, .calls_arg = s,
+        .sip_trace = s->sip ? con_sip_trace : NULL, .sip_trace_arg = s->sip,
         .call = con_call, .call_arg = s,
         .call_counts = con_call_counts, .call_counts_arg = s,
     };
@@ -454,6 +461,7 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
     if (rc == 0 && (rc = sb_sip_registrar_start(sip, s.store)) != 0)
         snprintf(err, sizeof err, "sip: cannot start the registrar: %s",
                  sb_strerror(rc));
+    s.sip = sip;
     if (rc == 0)
         rc = start_calls(&s, sip, err, sizeof err);
     if (rc == 0)

@@ -23,14 +23,63 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/tport_tag.h>
+
+/* The UDP socket's kernel buffers. The default (net.core.rmem_default,
+ * often 208 KiB) holds some 100 datagrams on loopback: a stall of a few
+ * tens of milliseconds at a few thousand messages per second (a WAL
+ * checkpoint, a burst of new calls) overflows it, and every lost request
+ * costs a 500 ms retransmission, often a failed call. sofia-sip asks with
+ * SO_RCVBUFFORCE first (works as root), else SO_RCVBUF, which the kernel
+ * caps at net.core.rmem_max. */
+#define SB_SIP_UDP_RMEM (8u * 1024u * 1024u)
+#define SB_SIP_UDP_WMEM (1u * 1024u * 1024u)
+
+/* sip.trace: while on, sofia's transport logs every message it sends or
+ * receives: a line "recv N bytes from ..." or "send N bytes to ...", then
+ * the message's lines, each indented by three spaces, and a last line of
+ * dashes (1.12.11 logs each piece with its own call). Those lines go to our
+ * log at info level; the rest of sofia's log stays at debug. sofia's log
+ * is process-wide, so the switch is too. */
+static int sip_trace_on;
+static int sip_trace_in_dump;
+
+static int is_dump_start(const char *line)
+{
+    return (strncmp(line, "recv ", 5) == 0 || strncmp(line, "send ", 5) == 0) &&
+           strstr(line, " bytes ") != NULL;
+}
 
 /* sofia-sip's own log lines go to ours, at debug level. */
 static void on_sofia_log(void *stream, char const *fmt, va_list ap)
 {
-    if (!SB_LOG_ENABLED(SB_LOG_DEBUG))
+    (void)stream;
+    if (!sip_trace_on && !SB_LOG_ENABLED(SB_LOG_DEBUG))
         return;
-    char line[1024];
+    char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
+    if (sip_trace_on) {
+        if (is_dump_start(line)) {
+            line[strcspn(line, "\n")] = '\0';  /* drop the dashes after it */
+            sip_trace_in_dump = 1;
+            sb_log_emit(SB_LOG_INFO, NULL, "sip: %s", line);
+            return;
+        }
+        if (sip_trace_in_dump) {
+            /* 1.12.11 logs "   " + a line's text, then its "\n" alone; a
+             * line cut between two buffers comes in two parts. */
+            size_t n = strlen(line);
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+            if (strncmp(line, "   -----", 8) == 0)
+                sip_trace_in_dump = 0;
+            else if (n > 0)
+                sb_log_emit(SB_LOG_INFO, NULL, "sip: %s", line);
+            return;
+        }
+        if (!SB_LOG_ENABLED(SB_LOG_DEBUG))
+            return;
+    }
     size_t n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
@@ -201,6 +250,8 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
                           NUTAG_MIN_SE(90),
                           NUTAG_UPDATE_REFRESH(1),
                           SIPTAG_USER_AGENT_STR("Switchboard/" SB_VERSION_STRING),
+                          TPTAG_UDP_RMEM(SB_SIP_UDP_RMEM),
+                          TPTAG_UDP_WMEM(SB_SIP_UDP_WMEM),
                           TAG_END());
     if (sip->nua == NULL) {
         snprintf(err, errlen, "sip: cannot start the SIP stack on %s", sip->uri);
@@ -217,3 +268,12 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
 }
 
 const char *sb_sip_bound_uri(sb_sip_t *sip) { return sip->uri; }
+
+int sb_sip_trace(sb_sip_t *sip, int on)
+{
+    int prev = sip_trace_on;
+    sip_trace_on = on != 0;
+    /* The master transport switches its message log at run time. */
+    nua_set_params(sip->nua, TPTAG_LOG(sip_trace_on), TAG_END());
+    return prev;
+}

@@ -36,6 +36,11 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
 /* Returns borrowed text: the URI the agent is bound to. */
 const char *sb_sip_bound_uri(sb_sip_t *sip);
 
+/* Turns logging of every SIP message sent and received (whole, at info
+ * level) on or off; process-wide, as sofia-sip's log is. Returns the
+ * previous state (0 or 1). */
+int sb_sip_trace(sb_sip_t *sip, int on);
+
 /* ---- registrar (registrar.c) --------------------------------------------- */
 
 /* Gives the registrar its database (borrowed; must stay open until the

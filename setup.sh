@@ -9,16 +9,23 @@
 #                                            under ASan+UBSan (unit and
 #                                            integration)
 #   ./setup.sh build                         build only
+#   ./setup.sh bench [SECONDS]               also installs the benchmark
+#                                            tools (sipp, nginx-light,
+#                                            kamailio, perf), builds Release
+#                                            in BENCH_BUILD_DIR (default
+#                                            build-release) and runs
+#                                            bench/calls/run.sh there
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
-# build-asan), JOBS (default: number of cores), SB_SKIP_ASAN=1 skips the
-# sanitizer pass.
+# build-asan), BENCH_BUILD_DIR (default build-release), JOBS (default:
+# number of cores), SB_SKIP_ASAN=1 skips the sanitizer pass.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
 BUILD_DIR=${BUILD_DIR:-build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-build-release}
 JOBS=${JOBS:-$(nproc)}
 
 # Debian packages: build tools, libraries, and the tools the tests drive.
@@ -29,6 +36,9 @@ PACKAGES=(
   libedit-dev libssl-dev
   libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
 )
+# Only for ./setup.sh bench: the RCML web server and the reference SIP proxy
+# of bench/calls, and perf for profiling (bench/calls/run.sh PERF=file).
+BENCH_PACKAGES=(nginx-light kamailio linux-perf)
 
 install_packages() {
   local missing=()
@@ -53,7 +63,7 @@ install_packages() {
 
 build() { # dir, extra cmake args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DSB_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
 
@@ -88,8 +98,15 @@ case "$cmd" in
     fi
     exit $status
     ;;
+  bench)
+    PACKAGES+=("${BENCH_PACKAGES[@]}")
+    install_packages
+    BUILD_TYPE=Release build "$BENCH_BUILD_DIR"
+    # Other builds and benchmarks must not share the two cores meanwhile.
+    exec flock /tmp/sb-bench.lock bench/calls/run.sh "$BENCH_BUILD_DIR" "$@"
+    ;;
   *)
-    echo "usage: ./setup.sh serve|test|build" >&2
+    echo "usage: ./setup.sh serve|test|build|bench" >&2
     exit 2
     ;;
 esac

@@ -16,16 +16,26 @@
 #              bench/calls/kamailio.cfg) to a sipp UAS answering 603
 #   kam-1s     the same dial-1s caller through Kamailio to a sipp UAS
 #              that answers; hung up after 1 s
-# First, memory: HOLD_CALLS (default 1000) dial calls held up at once on
-# the freshly started server; its resident memory before and during, per
-# established call (one caller leg and one dialled leg, each with its RTP
-# endpoint; no RTP flows, so no media buffers are in use), measured SETTLE
-# seconds (default 40) after the calls are up. Measured first, while the
-# heap has not grown yet; the calls are then hung up.
+# Columns: proc CPU is the server's CPU over the step's wall time (one
+# core = 100 %); sipp and nginx are the load generator's and the RCML
+# server's, to tell whether they, not the server, were the limit.
+# First, memory: HOLD_CALLS (default 1000) dial calls (set up at HOLD_RATE
+# per second, default 500) held up at once on the freshly started server;
+# its heap in use and resident memory before and during, per established
+# call (one caller leg and one dialled leg, each with its RTP endpoint; no
+# RTP flows, so no media buffers are in use; the RTP receive buffer is one
+# per media engine, not per call), measured SETTLE seconds (default 40)
+# after the calls are up. Measured first, while the heap has not grown
+# yet; the calls are then hung up.
 #
+# PARTS (default "memory reject dial kamailio") picks the parts to run.
+# NO_BUILD=1 runs the switchboard binary already in BUILD_DIR.
+# PERF=FILE records the server with perf over the reject steps into FILE
+# (PERF_OPTS, default -g: e.g. "--call-graph dwarf -F 500").
 # The server's log level is warn. Needs sipp (sip-tester), nginx
 # (nginx-light) and kamailio (kamailio); rows whose tool is missing are
-# skipped with a note.
+# skipped with a note. ./setup.sh bench installs them all, builds Release
+# and runs this script.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,9 +46,11 @@ rates=${RATES:-"250 500 1000 1500 2000 3000"}
 hold_calls=${HOLD_CALLS:-1000}
 settle=${SETTLE:-40}
 common=$root/tests/integration/calls_common
+parts=" ${PARTS:-memory reject dial kamailio} "
+want() { [[ "$parts" == *" $1 "* ]]; }
 
-command -v sipp >/dev/null || { echo "bench/calls: sipp is not installed" >&2; exit 1; }
-cmake --build "$build" --target switchboard >/dev/null
+command -v sipp >/dev/null || { echo "bench/calls: sipp is not installed (./setup.sh bench installs it)" >&2; exit 1; }
+[ -n "${NO_BUILD:-}" ] || cmake --build "$build" --target switchboard >/dev/null
 bin=$build/switchboard
 ulimit -n 65536 2>/dev/null || true
 
@@ -66,7 +78,7 @@ if command -v nginx >/dev/null; then
   nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g "pid $tmp/nginx.pid;" && have_nginx=1
 fi
 if [ $have_nginx = 0 ]; then
-  echo "bench/calls: nginx missing; RCML served by the test app server (slower)" >&2
+  echo "bench/calls: nginx missing (./setup.sh bench installs it); RCML served by the test app server (slower)" >&2
   python3 "$root/tests/integration/appserver.py" --port "$web" --dir "$tmp/docs" \
     --log /dev/null --lifetime 3600 >/dev/null 2>&1 &
   pids+=($!)
@@ -143,9 +155,22 @@ cpu_ticks() {
       t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
     done
     echo $t
+  elif [ "$1" = nginx ]; then
+    local t=0 p m
+    m=$(cat "$tmp/nginx.pid" 2>/dev/null || echo 0)
+    for p in $m $(pgrep -P "$m" 2>/dev/null); do
+      t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo $t
   else
     awk '{print $14 + $15}' "/proc/$1/stat"
   fi
+}
+# CPU seconds (user + system) of this shell's waited-for children so far
+# (sipp): `times` in this shell, not in a $(...) subshell.
+child_cpu() {
+  awk 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$tmp/times"
 }
 hz=$(getconf CLK_TCK)
 
@@ -157,6 +182,9 @@ step() {
   rm -f "$tmp/screen.txt"
   t0=$(date +%s.%N)
   c0=$(cpu_ticks "$cpid")
+  n0=$(cpu_ticks nginx)
+  times >"$tmp/times"
+  s0=$(child_cpu)
   timeout $((secs * 4 + 90)) sipp "$target" -sf "$tmp/$scen.xml" -s "${scen_user[$scen]}" \
     -i 127.0.0.1 -p 0 -t u1 -nostdin -r "$rate" -rp 1000 -m "$calls" \
     -l $((rate * 4 + 100)) -timeout $((secs * 4 + 60))s -recv_timeout 10000 \
@@ -164,12 +192,15 @@ step() {
     -trace_screen -screen_file "$tmp/screen.txt" >"$tmp/sipp.out" 2>&1 || true
   t1=$(date +%s.%N)
   c1=$(cpu_ticks "$cpid")
+  n1=$(cpu_ticks nginx)
+  times >"$tmp/times"
+  s1=$(child_cpu)
   ok=$(awk -F'|' '/Successful call/ {gsub(/ /, "", $3); v=$3} END {print v}' "$tmp/screen.txt" 2>/dev/null || true)
   bad=$(awk -F'|' '/Failed call/ {gsub(/ /, "", $3); v=$3} END {print v}' "$tmp/screen.txt" 2>/dev/null || true)
   ok=${ok:-0}
   bad=${bad:-$((calls - ok))}
   last_bad_pct=$((bad * 100 / calls))
-  python3 - "$name" "$rate" "$calls" "$ok" "$bad" "$t0" "$t1" "$c0" "$c1" "$hz" "$scen" <<'PY'
+  python3 - "$name" "$rate" "$calls" "$ok" "$bad" "$t0" "$t1" "$c0" "$c1" "$hz" "$scen" "$s0" "$s1" "$n0" "$n1" <<'PY'
 import sys
 name = sys.argv[1]
 rate, calls, ok, bad = (int(x) for x in sys.argv[2:6])
@@ -180,9 +211,12 @@ cpu = (int(sys.argv[9]) - int(sys.argv[8])) / float(sys.argv[10])
 # fell behind (the wall column shows it).
 tail = 1.0 if sys.argv[11] == "dial" else 0.0
 window = max(calls / float(rate), t1 - t0 - tail)
-print("%-11s %9d %7d %9d %7d %9.0f %7.1f %9.0f%%" % (name, rate, calls, ok, bad,
-                                                  ok / window, t1 - t0,
-                                                  100 * cpu / (t1 - t0)))
+sipp_cpu = float(sys.argv[13]) - float(sys.argv[12])
+nginx_cpu = (int(sys.argv[15]) - int(sys.argv[14])) / float(sys.argv[10])
+print("%-11s %9d %7d %9d %7d %9.0f %7.1f %9.0f%% %7.0f%% %7.0f%%"
+      % (name, rate, calls, ok, bad, ok / window, t1 - t0,
+         100 * cpu / (t1 - t0), 100 * sipp_cpu / (t1 - t0),
+         100 * nginx_cpu / (t1 - t0)))
 PY
   drain
 }
@@ -198,13 +232,15 @@ lua_mem() { # bytes the Lua state holds (console)
   "$bin" console -s "$tmp/console.sock" -e 'collectgarbage("collect"); return math.floor(collectgarbage("count") * 1024)' \
     2>/dev/null | tr -dc '0-9'
 }
+mem_line="(memory not measured)"
+if want memory; then
 start_uas "$uas" uas
 sleep 0.5
 lua_before=$(lua_mem)         # after a full collection: live Lua data
 before=$(rss)
 heap_before=$(heap)
 timeout $((settle + 120)) sipp "127.0.0.1:$sip" -sf "$tmp/hold.xml" -s 1111 -i 127.0.0.1 -p 0 -nostdin \
-  -r 500 -m "$hold_calls" -l "$hold_calls" -recv_timeout 30000 >/dev/null 2>&1 &
+  -r "${HOLD_RATE:-500}" -m "$hold_calls" -l "$hold_calls" -recv_timeout 30000 >/dev/null 2>&1 &
 holder=$!
 up=0
 for _ in $(seq 120); do
@@ -232,6 +268,10 @@ import sys
 b, d, n, hb, hd, lb, ld = (int(x or 0) for x in sys.argv[1:8])
 line = ("memory: %d calls established at once (each: 2 legs, 2 RTP endpoints, no"
         " RTP flowing)" % n)
+line += ("\n  (heap in use counts everything the process allocated: SIP legs and"
+         " dialogs, call structs,\n   the Lua session, and the RTP endpoints' state"
+         " (sockets, SDP descriptions). Media buffers\n   are not per call: one receive"
+         " buffer per media engine, and kernel socket buffers, outside the heap.)")
 if n:
     line += ("\n  heap in use:  %d KiB before, %d KiB with the calls up: %.1f KB per"
              " established call" % (hb // 1024, hd // 1024, (hd - hb) / 1000.0 / n))
@@ -244,12 +284,13 @@ if n:
 print(line)
 PY
 )
+fi
 
 printf '\nSwitchboard %s on 127.0.0.1 (%s cores), UDP, %s s per step; RCML over HTTP from %s\n\n' \
   "$("$bin" version 2>/dev/null | head -1)" "$(nproc)" "$secs" \
   "$([ $have_nginx = 1 ] && echo nginx || echo appserver.py)"
-printf '%-11s %9s %7s %9s %7s %9s %7s %10s\n' scenario offered/s calls succeeded failed calls/s "wall s" "proc CPU"
-printf '%-11s %9s %7s %9s %7s %9s %7s %10s\n' -------- --------- ----- --------- ------ ------- ------ --------
+printf '%-11s %9s %7s %9s %7s %9s %7s %10s %8s %8s\n' scenario offered/s calls succeeded failed calls/s "wall s" "proc CPU" "sipp" "nginx"
+printf '%-11s %9s %7s %9s %7s %9s %7s %10s %8s %8s\n' -------- --------- ----- --------- ------ ------- ------ -------- ---- -----
 
 # Each scenario climbs the rates until a step fails more than 5 % of its
 # calls (the knee): beyond it the backlog only measures timeouts.
@@ -266,14 +307,28 @@ climb() { # NAME SCENARIO TARGET PID
 }
 last_bad_pct=0
 
-climb reject reject "127.0.0.1:$sip" "$pid"
-start_uas "$uas" uas
-sleep 0.5
-climb dial-1s dial "127.0.0.1:$sip" "$pid"
-stop_sipp_on "$uas"
+if want reject; then
+  if [ -n "${PERF:-}" ]; then
+    perf record ${PERF_OPTS:--g} -p "$pid" -o "$PERF" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  climb reject reject "127.0.0.1:$sip" "$pid"
+  if [ -n "${PERF:-}" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
+fi
+if want dial; then
+  start_uas "$uas" uas
+  sleep 0.5
+  climb dial-1s dial "127.0.0.1:$sip" "$pid"
+  stop_sipp_on "$uas"
+fi
 
 # ---- Kamailio, stateful proxy, same callers ---------------------------------------------
-if command -v kamailio >/dev/null; then
+if ! want kamailio; then
+  :
+elif command -v kamailio >/dev/null; then
   moddir=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -1)")
   sed "s|@PORT@|$kam|; s|@UAS@|$uas2|; s|@MODDIR@|$moddir|" "$here/kamailio.cfg" >"$tmp/kam.cfg"
   mkdir -p "$tmp/kamrun"
@@ -297,7 +352,7 @@ if command -v kamailio >/dev/null; then
     tail -5 "$tmp/kam.log" >&2
   fi
 else
-  echo "(kamailio not installed: no reference rows)"
+  echo "(kamailio not installed: no reference rows; ./setup.sh bench installs it)"
 fi
 
 echo

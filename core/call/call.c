@@ -130,6 +130,11 @@ void sb_call_info(const sb_call_t *call, sb_call_info_t *out)
 
 /* ---- the record ----------------------------------------------------------------- */
 
+static void on_cdr_timer(uv_timer_t *t)
+{
+    sb__call_cdr_flush(t->data);
+}
+
 void sb__call_save(sb_call_t *call)
 {
     int64_t now = sb__call_now_ms();
@@ -162,7 +167,25 @@ void sb__call_save(sb_call_t *call)
         .date_created = call->start_ms / 1000,
         .date_updated = now / 1000,
     };
-    sb_store_cdr_put(call->mgr->store, &c);
+    sb_call_mgr_t *mgr = call->mgr;
+    if (!mgr->cdr_batch && !uv_is_closing((uv_handle_t *)&mgr->cdr_timer) &&
+        sb_store_batch_begin(mgr->store) == 0) {
+        mgr->cdr_batch = 1;
+        int64_t wait = mgr->cdr_commit_ms + SB__CALL_CDR_COMMIT_MS - now;
+        uv_timer_start(&mgr->cdr_timer, on_cdr_timer,
+                       wait > 0 && wait <= SB__CALL_CDR_COMMIT_MS ? (uint64_t)wait : 0, 0);
+    }
+    sb_store_cdr_put(mgr->store, &c);
+}
+
+void sb__call_cdr_flush(sb_call_mgr_t *mgr)
+{
+    if (!mgr->cdr_batch)
+        return;
+    mgr->cdr_batch = 0;
+    uv_timer_stop(&mgr->cdr_timer);
+    mgr->cdr_commit_ms = sb__call_now_ms();
+    sb_store_batch_end(mgr->store);
 }
 
 /* ---- the end ------------------------------------------------------------------ */

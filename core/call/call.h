@@ -251,6 +251,17 @@ typedef struct sb_call_dial_opts_s {
                                    "answered"), the bridge staying up;
                                    when it ends later, the caller is hung
                                    up unless an application runs on it */
+    /* The Dial's action (absolute URL, NULL: none) and its method (NULL:
+     * POST). The caller's application requests it when the dial ends;
+     * when the caller hangs up while bridged there is no application
+     * left to do it, so the dial requests it itself (fire and forget, the
+     * answer ignored, as Restcomm reports the outcome): the standard
+     * parameters with CallStatus=completed plus DialCallSid,
+     * DialCallStatus=completed, DialCallDuration, DialRingDuration (and
+     * DialSipCallId, DialSipResponseCode, DialSipHeader_* when a target is
+     * a SIP URI). Copied. */
+    const char *action_url;
+    const char *action_method;
 } sb_call_dial_opts_t;
 
 #define SB_DIAL_MAX_TARGETS 10

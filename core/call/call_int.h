@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #define SB__CALL_MAX_HEADERS 32
+/* CDR writes commit at most this often (and at once when idle longer). */
+#define SB__CALL_CDR_COMMIT_MS 5
 
 /* A callback to run from the loop, not from inside the caller. Owner: the
  * manager's queue until run (or cancelled: fn set to NULL). */
@@ -48,6 +50,11 @@ struct sb_call_mgr_s {
     sb__call_deferred_t *defer_head, *defer_tail;
     int handles;                    /* open uv handles (dials, the timer) */
     int defer_closed;               /* the deferred queue's timer is closed */
+    /* CDR writes share a store batch (one transaction), committed by
+     * cdr_timer at most every SB__CALL_CDR_COMMIT_MS. */
+    int cdr_batch;                  /* a batch is open */
+    uv_timer_t cdr_timer;
+    int64_t cdr_commit_ms;          /* the last commit */
 
     sb_call_stats_t stats;
 };
@@ -129,8 +136,12 @@ sb_call_t *sb__call_new(sb_call_mgr_t *mgr, sb_call_dir_t dir);
 void sb__call_set_status(sb_call_t *call, sb_call_status_t status);
 /* Ends the call with status (a final one) unless it is over. */
 void sb__call_end(sb_call_t *call, sb_call_status_t status);
-/* Writes the call's CDR. */
+/* Writes the call's CDR. Writes share a store batch (one transaction)
+ * committed on the next loop turn, or SB__CALL_CDR_COMMIT_MS after the
+ * last commit when that is later. */
 void sb__call_save(sb_call_t *call);
+/* Commits the open CDR batch, if any. */
+void sb__call_cdr_flush(sb_call_mgr_t *mgr);
 /* Answers an inbound call's INVITE now (200 with local_sdp). Returns 0 or
  * SB_E*. */
 int sb__call_answer_now(sb_call_t *call);
@@ -183,6 +194,14 @@ void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev);
 void sb__call_bridge_over(sb_call_t *call);
 
 /* statuscb.c */
+/* Requests a Dial's action for a caller that hung up while bridged (fire
+ * and forget): call's standard parameters with CallStatus=completed, then
+ * the Dial* ones. Borrows everything. */
+void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
+                          int has_sip, const char *dial_sid, const char *status,
+                          int64_t duration, int64_t ring_duration,
+                          const char *sip_call_id, int sip_status,
+                          const sb_call_pair_t *hdrs, size_t nhdrs);
 /* Sends the status callback of a dialled leg for event (SB_DIAL_EV_*), if
  * it asked for it. */
 void sb__call_status_callback(sb_call_t *call, unsigned event);

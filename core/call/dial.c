@@ -48,6 +48,10 @@ struct sb_call_dial_s {
     sb_call_pair_t *hdrs;
     size_t nhdrs;
     const char *status;
+    /* The action, requested here when the caller hangs up while bridged. */
+    char *action_url;
+    char *action_method;
+    int has_sip;                    /* a target is a SIP URI */
 };
 
 static void finish(sb_call_dial_t *d, const char *status);
@@ -68,6 +72,8 @@ static void on_timer_closed(uv_handle_t *h)
     sb_call_unref(d->parent);
     free(d->sip_call_id);
     sb__call_pairs_free(d->hdrs, d->nhdrs);
+    free(d->action_url);
+    free(d->action_method);
     free(d);
     sb__call_mgr_handle_closed(mgr);
 }
@@ -392,7 +398,14 @@ void sb__dial_end(sb_call_dial_t *d)
 
 void sb__dial_parent_over(sb_call_dial_t *d)
 {
+    int bridged = d->winner != NULL && !d->done;
     finish(d, d->winner ? "completed" : "canceled");
+    if (bridged && d->action_url)
+        sb__call_dial_action(d->parent, d->action_url, d->action_method,
+                             d->has_sip, d->winner->sid, d->status,
+                             (d->end_ms - d->answer_ms + 500) / 1000,
+                             (d->answer_ms - d->start_ms + 500) / 1000,
+                             d->sip_call_id, d->sip_status, d->hdrs, d->nhdrs);
 }
 
 void sb__dial_on_dtmf(sb_call_dial_t *d, char digit)
@@ -563,6 +576,14 @@ int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
     d->time_limit_s = opts->time_limit_s > 0 ? opts->time_limit_s : 14400;
     d->hangup_on_star = opts->hangup_on_star;
     d->return_on_answer = opts->return_on_answer;
+    if (opts->action_url && opts->action_url[0]) {
+        d->action_url = sb_xstrdup(opts->action_url);
+        d->action_method = sb_xstrdup(opts->action_method && opts->action_method[0]
+                                          ? opts->action_method : "POST");
+    }
+    for (size_t i = 0; i < opts->target_count; i++)
+        if (opts->targets[i].kind == SB_DIAL_SIP)
+            d->has_sip = 1;
     d->start_ms = sb__call_now_ms();
     uv_timer_init(mgr->loop, &d->timer);
     d->timer.data = d;

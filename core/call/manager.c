@@ -133,7 +133,9 @@ int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out)
     }
     uv_timer_init(mgr->loop, &mgr->defer_timer);
     mgr->defer_timer.data = mgr;
-    mgr->handles = 1;
+    uv_timer_init(mgr->loop, &mgr->cdr_timer);
+    mgr->cdr_timer.data = mgr;
+    mgr->handles = 2;
 
     int64_t n = 0;
     if (sb_store_cdr_recover(mgr->store, sb__call_now_ms() / 1000, &n) == 0 && n > 0)
@@ -170,6 +172,11 @@ static void on_defer_closed(uv_handle_t *h)
     sb__call_mgr_handle_closed(mgr);
 }
 
+static void on_cdr_closed(uv_handle_t *h)
+{
+    sb__call_mgr_handle_closed(h->data);
+}
+
 /* Runs once the hang-ups have run their deferred completions. */
 static void close_finish(void *arg)
 {
@@ -179,6 +186,8 @@ static void close_finish(void *arg)
         sb__call_defer(mgr, close_finish, mgr);
         return;
     }
+    sb__call_cdr_flush(mgr);
+    uv_close((uv_handle_t *)&mgr->cdr_timer, on_cdr_closed);
     uv_close((uv_handle_t *)&mgr->defer_timer, on_defer_closed);
 }
 

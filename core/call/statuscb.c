@@ -4,8 +4,13 @@
  * HTTP request per subscribed event, fire and forget, with Restcomm's
  * parameters and a SequenceNumber that counts the callbacks sent for the
  * leg. With no event listed only "completed" is sent.
+ *
+ * Also the Dial action of a caller that hung up while bridged: its
+ * application cannot request it any more, so the call module does, fire
+ * and forget, with the parameters the application would have sent.
  */
 #include "call_int.h"
+#include "rcml.h"
 
 #include <string.h>
 
@@ -77,6 +82,95 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
     if (rc != 0) {
         sb_log_call(SB_LOG_INFO, call->sid, "call: status callback to %s: %s",
                     call->sc_url, sb_strerror(rc));
+        free(sid);
+    }
+    sb_http_params_free(&p);
+}
+
+static void on_action_sent(int err, const sb_http_response_t *resp, void *arg)
+{
+    char *sid = arg;
+    if (err != 0)
+        sb_log_call(SB_LOG_INFO, sid, "dial: action request failed: %s",
+                    resp && resp->error ? resp->error : sb_strerror(err));
+    else if (resp->status >= 400)
+        sb_log_call(SB_LOG_INFO, sid, "dial: action request answered %d",
+                    resp->status);
+    free(sid);
+}
+
+void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
+                          int has_sip, const char *dial_sid, const char *status,
+                          int64_t duration, int64_t ring_duration,
+                          const char *sip_call_id, int sip_status,
+                          const sb_call_pair_t *hdrs, size_t nhdrs)
+{
+    if (call->mgr->http == NULL)
+        return;
+    /* The standard parameters (as call:params() gives them), the call
+     * being over now. */
+    sb_call_info_t i;
+    sb_call_info(call, &i);
+    sb_rcml_call_info_t ci = {
+        .call_sid = i.call_sid,
+        .instance_id = i.instance_id,
+        .outbound_call_sid = i.outbound_call_sid,
+        .account_sid = i.account_sid,
+        .from = i.from,
+        .to = i.to,
+        .call_status = "completed",
+        .direction = i.direction,
+        .caller_name = i.caller_name,
+        .forwarded_from = i.forwarded_from,
+        .call_timestamp = i.timestamp,
+        .refer_target = i.refer_target,
+        .transferor = i.transferor,
+        .transferee = i.transferee,
+        .headers = (const sb_rcml_header_t *)i.headers,
+        .header_count = i.header_count,
+    };
+    sb_rcml_params_t rp = SB_RCML_PARAMS_INIT;
+    sb_rcml_voice_params(&ci, &rp);
+    sb_http_params_t p = SB_HTTP_PARAMS_INIT;
+    for (size_t k = 0; k < rp.count; k++)
+        sb_http_params_add(&p, rp.items[k].name, rp.items[k].value);
+    sb_rcml_params_free(&rp);
+
+    char num[32];
+    sb_http_params_add(&p, "DialCallSid", dial_sid ? dial_sid : "null");
+    sb_http_params_add(&p, "DialCallStatus", status);
+    snprintf(num, sizeof num, "%lld", (long long)duration);
+    sb_http_params_add(&p, "DialCallDuration", num);
+    if (ring_duration >= 0) {
+        snprintf(num, sizeof num, "%lld", (long long)ring_duration);
+        sb_http_params_add(&p, "DialRingDuration", num);
+    }
+    if (has_sip) {
+        sb_http_params_add(&p, "DialSipCallId", sip_call_id ? sip_call_id : "null");
+        snprintf(num, sizeof num, "%d", sip_status);
+        sb_http_params_add(&p, "DialSipResponseCode", num);
+        for (size_t k = 0; k < nhdrs; k++) {
+            char *name = sb_xasprintf("DialSipHeader_%s", hdrs[k].name);
+            sb_http_params_add(&p, name, hdrs[k].value);
+            free(name);
+        }
+    }
+
+    sb_http_fetch_req_t req = {
+        .method = method && *method ? method : "POST",
+        .url = url,
+        .params = &p,
+        .timeout_ms = 10000,
+        .max_response_bytes = 1024 * 1024,
+    };
+    sb_log_call(SB_LOG_INFO, call->sid,
+                "dial: the caller hung up while bridged; requesting the action %s",
+                url);
+    char *sid = sb_xstrdup(call->sid);
+    int rc = sb_http_fetch(call->mgr->http, &req, on_action_sent, sid, NULL);
+    if (rc != 0) {
+        sb_log_call(SB_LOG_INFO, call->sid, "dial: action request to %s: %s", url,
+                    sb_strerror(rc));
         free(sid);
     }
     sb_http_params_free(&p);

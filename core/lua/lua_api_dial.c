@@ -203,12 +203,17 @@ static void parse_target(lua_State *L, int idx, sb_call_dial_target_t *t,
  *     status_callback, status_callback_method,
  *     status_events = "initiated ringing answered completed" }, ... },
  *   timeout = 30, time_limit = 14400, caller_id = "...",
- *   hangup_on_star = false, wait = "end" | "answer" }
+ *   hangup_on_star = false, wait = "end" | "answer",
+ *   action_url = "http://...", action_method = "POST" }
  * Context: a session. Rings every target at once; the first to answer is
  * bridged to this call (answered then if needed); waits until no target
  * can answer or the bridge ends (wait = "end", the default), or only
  * until a target answers (wait = "answer": status "answered", the bridge
  * stays up; when it ends the call is hung up unless new RCML took it).
+ * action_url (absolute) is requested by the call module itself, with the
+ * action parameters, when this call hangs up while bridged (its session
+ * cannot run a document any more); otherwise acting on the result is the
+ * caller's business.
  * Returns { sid, status, duration, ring_duration, sip_call_id, sip_status,
  *   headers = { {name, value}, ... } } (status: completed, busy,
  *   no-answer, failed, canceled), or nil, reason ("hangup" when this call
@@ -238,7 +243,7 @@ int sb__lua_call_dial(lua_State *L)
     sb_call_dial_target_t targets[SB_DIAL_MAX_TARGETS];
     sb_call_pair_t *hdrs = lua_newuserdatauv(L, sizeof(sb_call_pair_t) *
                                                     SB_DIAL_MAX_HEADERS *
-                                                    SB_DIAL_MAX_TARGETS, 0);
+                                                    (size_t)n, 0);
     for (lua_Integer k = 1; k <= n; k++) {
         if (lua_rawgeti(L, ti, k) != LUA_TTABLE)
             return luaL_error(L, "dial: target %d must be a table", (int)k);
@@ -252,6 +257,8 @@ int sb__lua_call_dial(lua_State *L)
         .timeout_s = (int)opt_integer(L, 2, "timeout", 30, 1, 86400),
         .time_limit_s = (int)opt_integer(L, 2, "time_limit", 14400, 1, 86400 * 7),
         .caller_id = opt_string(L, 2, "caller_id"),
+        .action_url = opt_string(L, 2, "action_url"),
+        .action_method = opt_string(L, 2, "action_method"),
     };
     lua_getfield(L, 2, "hangup_on_star");
     opts.hangup_on_star = lua_toboolean(L, -1);
@@ -273,6 +280,10 @@ int sb__lua_call_dial(lua_State *L)
         free(d);
         return sb_lua_push_error(L, rc == SB_EHANGUP ? SB_EHANGUP : rc);
     }
+    /* ops->dial copied what it needs: drop the arguments and the header
+     * scratch, which would otherwise stay on the waiting session's stack
+     * (and alive) for the whole call. */
+    lua_settop(L, 0);
     return sb_lua_op_yield(L, s, &d->op);
 }
 

@@ -856,13 +856,29 @@ int sb_rows_table_exists(sb_store_t *store, const char *name)
 
 /* ---- transactions -------------------------------------------------------- */
 
+/* Inside a write batch (store.c) a transaction is a savepoint of the
+ * batch's: its writes succeed or fail together, and a rollback undoes only
+ * them, never the batch's other writes. */
 int sb_store_begin(sb_store_t *store)
 {
+    if (!sqlite3_get_autocommit(store->db)) {
+        int rc = sb__store_exec(store, "SAVEPOINT sb_tx");
+        if (rc == 0)
+            store->nested_tx++;
+        return rc;
+    }
     return sb__store_exec(store, "BEGIN IMMEDIATE");
 }
 
 int sb_store_commit(sb_store_t *store)
 {
+    if (store->nested_tx > 0) {
+        store->nested_tx--;
+        int rc = sb__store_exec(store, "RELEASE sb_tx");
+        if (rc != 0)
+            sb__store_exec(store, "ROLLBACK TO sb_tx; RELEASE sb_tx");
+        return rc;
+    }
     int rc = sb__store_exec(store, "COMMIT");
     if (rc != 0)
         sb__store_exec(store, "ROLLBACK");
@@ -871,6 +887,11 @@ int sb_store_commit(sb_store_t *store)
 
 void sb_store_rollback(sb_store_t *store)
 {
+    if (store->nested_tx > 0) {
+        store->nested_tx--;
+        sb__store_exec(store, "ROLLBACK TO sb_tx; RELEASE sb_tx");
+        return;
+    }
     if (!sqlite3_get_autocommit(store->db))
         sb__store_exec(store, "ROLLBACK");
 }

@@ -172,8 +172,10 @@ int sb_rows_table_exists(sb_store_t *store, const char *name);
 struct sb_buf_s;
 void sb_rows_like_escape(struct sb_buf_s *out, const char *s);
 
-/* Transactions: several writes that succeed or fail together. begin
- * returns 0 or SB_ESTORE (also when one is already open). */
+/* Transactions: several writes that succeed or fail together. Inside a
+ * write batch (sb_store_batch_begin) they are savepoints of the batch, so
+ * a rollback never undoes the batch's other writes. begin returns 0 or
+ * SB_ESTORE (also when one is already open outside a batch). */
 int sb_store_begin(sb_store_t *store);
 int sb_store_commit(sb_store_t *store);
 void sb_store_rollback(sb_store_t *store);

@@ -1,6 +1,7 @@
 /*
  * store.c: opening the database, WAL and busy timeout, the migration
- * runner, the prepared-statement cache and the meta table.
+ * runner, the prepared-statement cache, write batches (one transaction
+ * for many writes) and the meta table.
  *
  * Migrations are numbered from 1 and live in migrations.c; each runs in its
  * own transaction with the schema_version bump, so a crash mid-way leaves
@@ -172,10 +173,39 @@ fail:
     return rc;
 }
 
+int sb_store_batch_begin(sb_store_t *store)
+{
+    /* A transaction still open here is a batch whose commit failed: it
+     * goes on, and this batch's end commits it. */
+    if (store->batch == 0 && sqlite3_get_autocommit(store->db) &&
+        sb__store_exec(store, "BEGIN") != 0)
+        return SB_ESTORE;
+    store->batch++;
+    return 0;
+}
+
+int sb_store_batch_end(sb_store_t *store)
+{
+    if (store->batch <= 0)
+        return 0;
+    if (--store->batch > 0)
+        return 0;
+    if (sqlite3_get_autocommit(store->db))
+        return 0;               /* already ended (an error rolled it back) */
+    /* On failure (logged) the transaction stays open, its writes kept: the
+     * next batch, or the close, commits them. */
+    return sb__store_exec(store, "COMMIT");
+}
+
 void sb_store_close(sb_store_t *store)
 {
     if (store == NULL)
         return;
+    if (store->db && !sqlite3_get_autocommit(store->db)) {
+        store->batch = 1;
+        if (sb_store_batch_end(store) != 0)
+            sb__store_exec(store, "ROLLBACK");
+    }
     for (int i = 0; i < store->cached; i++) {
         sqlite3_finalize(store->cache[i].stmt);
         free(store->cache[i].sql);

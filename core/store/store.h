@@ -31,6 +31,19 @@ int sb_store_latest_version(void);
 int sb_store_meta_get(sb_store_t *store, const char *key, char **out);
 int sb_store_meta_set(sb_store_t *store, const char *key, const char *value);
 
+/* Write batching. Between sb_store_batch_begin and sb_store_batch_end
+ * every write on this store, from any module, goes into one transaction:
+ * one commit (one WAL append, one round of file locks) instead of one per
+ * statement. This connection reads its own writes at once; other
+ * connections see them at the commit. Batches nest: the outermost end
+ * commits. Keep a batch short (a loop turn): it holds the write lock.
+ * begin returns 0, or SB_ESTORE when no batch could start (then do not
+ * call end: writes commit one by one as usual). end returns 0 or
+ * SB_ESTORE (the commit failed, logged; the transaction stays open with
+ * its writes and the next batch's end, or sb_store_close, commits it). */
+int sb_store_batch_begin(sb_store_t *store);
+int sb_store_batch_end(sb_store_t *store);
+
 /* The instance id ("ID" + 32 hex), made and saved on first use. Returns
  * borrowed text valid until sb_store_close. */
 const char *sb_store_instance_id(sb_store_t *store);

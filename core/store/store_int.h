@@ -17,6 +17,9 @@ struct sb_store_s {
         sqlite3_stmt *stmt;
     } cache[SB_STMT_CACHE];
     int cached;
+    int batch;                      /* sb_store_batch_begin depth */
+    int nested_tx;                  /* sb_store_begin inside a batch:
+                                       savepoints open */
 };
 
 /* Returns a cached, reset statement for sql (borrowed until close), or NULL

@@ -131,6 +131,18 @@ local function merge_params(...)
 end
 rcml.merge_params = merge_params
 
+-- True when an array of { name, value } names a parameter twice.
+local function has_duplicates(list)
+  local seen = {}
+  for _, p in ipairs(list) do
+    if seen[p[1]] then
+      return true
+    end
+    seen[p[1]] = true
+  end
+  return false
+end
+
 local function method_of(m)
   m = type(m) == "string" and m:upper() or "POST"
   if m ~= "GET" and m ~= "POST" then
@@ -408,9 +420,34 @@ run_nodes = function(s, ctx, nodes)
   return "done"
 end
 
+-- The parameters a document was fetched with, kept while it runs (a
+-- session may wait in a verb for hours) as one flat array { name, value,
+-- name, value, ... } instead of a table per pair; ctx.params unpacks
+-- them on each use.
+local function pack_params(params)
+  local flat = {}
+  for i, p in ipairs(params) do
+    flat[2 * i - 1], flat[2 * i] = p[1], p[2]
+  end
+  return flat
+end
+
+local function unpack_params(flat)
+  local out = {}
+  for i = 1, #flat, 2 do
+    out[#out + 1] = { flat[i], flat[i + 1] }
+  end
+  return out
+end
+
 -- What a verb receives as its third argument.
 local ctx_mt = {}
-ctx_mt.__index = ctx_mt
+ctx_mt.__index = function (ctx, key)
+  if key == "params" then
+    return unpack_params(rawget(ctx, "_params"))
+  end
+  return ctx_mt[key]
+end
 
 -- ctx:resolve(ref): ref resolved against the current document's URL.
 function ctx_mt:resolve(ref)
@@ -475,11 +512,15 @@ function rcml.run(call, host, app)
   local url, method, extra = app.url, method_of(app.method), nil
   local first = true
   while true do
-    local base = call:params()
-    if base == nil then
+    local params = call:params()
+    if params == nil then
       return finish(s, "hangup")
     end
-    local params = merge_params(base, app.params, extra)
+    -- call:params() is a fresh list: used as it is when nothing merges
+    -- into it.
+    if app.params or extra or has_duplicates(params) then
+      params = merge_params(params, app.params, extra)
+    end
     local tree, doc_url, doc_method = load_document(s, url, method, params, first)
     first = false
     if tree == nil then
@@ -488,8 +529,9 @@ function rcml.run(call, host, app)
     s.progress = false
     local ctx = setmetatable({
       _s = s, call = call, url = doc_url, method = doc_method,
-      params = params, document = tree,
+      _params = pack_params(params), document = tree,
     }, ctx_mt)
+    params = nil
     local outcome = run_nodes(s, ctx, tree.children or {})
     if type(outcome) ~= "table" then
       return finish(s, outcome)

@@ -18,6 +18,64 @@
 
 local MAX_NOUNS = 10
 
+-- "dest?X-A=1&X-B=2" -> dest, { {"X-A", "1"}, {"X-B", "2"} }
+local function split(text)
+  local dest, query = text:match("^([^?]*)%?(.*)$")
+  if not dest then
+    return text, {}
+  end
+  local headers = {}
+  for pair in query:gmatch("[^&]+") do
+    local name, value = pair:match("^([^=]+)=?(.*)$")
+    if name and name:sub(1, 2):upper() == "X-" then
+      value = value:gsub("%+", " "):gsub("%%(%x%x)", function (h)
+        return string.char(tonumber(h, 16))
+      end)
+      headers[#headers + 1] = { name, value }
+    end
+  end
+  return dest, headers
+end
+
+-- Appends a target for a noun to targets (nothing for an empty text).
+-- Module-level, like split: a session waits in <Dial> for the whole call,
+-- and closures made per <Dial> would stay alive with it.
+local function add(targets, ctx, kind, text, attrs)
+  text = (text or ""):match("^%s*(.-)%s*$")
+  if text == "" then
+    return
+  end
+  local dest, headers = split(text)
+  attrs = attrs or {}
+  targets[#targets + 1] = {
+    kind = kind, dest = dest, headers = headers,
+    username = attrs.username, password = attrs.password,
+    status_callback = attrs.statusCallback and ctx:resolve(attrs.statusCallback)
+      or nil,
+    status_callback_method = attrs.statusCallbackMethod,
+    status_events = attrs.statusCallbackEvent,
+  }
+end
+
+-- The argument of call:dial, taking the targets out of box. The action
+-- goes too: when the caller hangs up while bridged, the session cannot
+-- fetch it any more and the call module requests it (Restcomm reports
+-- the outcome then too).
+local function dial_args(box, attrs, ctx)
+  local targets = box[1]
+  box[1] = nil
+  local action = attrs.action
+  return {
+    targets = targets,
+    timeout = attrs.timeout,
+    time_limit = attrs.timeLimit,
+    caller_id = attrs.callerId,
+    hangup_on_star = attrs.hangupOnStar,
+    action_url = action and action ~= "" and ctx:resolve(action) or nil,
+    action_method = attrs.method,
+  }
+end
+
 plugin:verb("Dial", {
   attrs = {
     action = { type = "string" },
@@ -31,47 +89,7 @@ plugin:verb("Dial", {
   },
   nests = { "Number", "Client", "Sip", "Conference" },
 }, function (call, node, ctx)
-  local targets, has_sip = {}, false
-
-  -- "dest?X-A=1&X-B=2" -> dest, { {"X-A", "1"}, {"X-B", "2"} }
-  local function split(text)
-    local dest, query = text:match("^([^?]*)%?(.*)$")
-    if not dest then
-      return text, {}
-    end
-    local headers = {}
-    for pair in query:gmatch("[^&]+") do
-      local name, value = pair:match("^([^=]+)=?(.*)$")
-      if name and name:sub(1, 2):upper() == "X-" then
-        value = value:gsub("%+", " "):gsub("%%(%x%x)", function (h)
-          return string.char(tonumber(h, 16))
-        end)
-        headers[#headers + 1] = { name, value }
-      end
-    end
-    return dest, headers
-  end
-
-  local function add(kind, text, attrs)
-    text = (text or ""):match("^%s*(.-)%s*$")
-    if text == "" then
-      return
-    end
-    local dest, headers = split(text)
-    attrs = attrs or {}
-    targets[#targets + 1] = {
-      kind = kind, dest = dest, headers = headers,
-      username = attrs.username, password = attrs.password,
-      status_callback = attrs.statusCallback and ctx:resolve(attrs.statusCallback)
-        or nil,
-      status_callback_method = attrs.statusCallbackMethod,
-      status_events = attrs.statusCallbackEvent,
-    }
-    if kind == "sip" then
-      has_sip = true
-    end
-  end
-
+  local targets = {}
   for _, noun in ipairs(node.children) do
     if #targets >= MAX_NOUNS then
       ctx:notify(12200, "warning",
@@ -80,11 +98,11 @@ plugin:verb("Dial", {
       break
     end
     if noun.name == "Number" then
-      add("number", noun.text, noun.attrs)
+      add(targets, ctx, "number", noun.text, noun.attrs)
     elseif noun.name == "Client" then
-      add("client", noun.text, noun.attrs)
+      add(targets, ctx, "client", noun.text, noun.attrs)
     elseif noun.name == "Sip" then
-      add("sip", noun.text, noun.attrs)
+      add(targets, ctx, "sip", noun.text, noun.attrs)
     else
       ctx:notify(12200, "warning",
         ("<Dial> line %d: <%s> is not supported; ignored")
@@ -92,20 +110,23 @@ plugin:verb("Dial", {
     end
   end
   if #node.children == 0 then
-    add("number", node.text)
+    add(targets, ctx, "number", node.text)
   end
   if #targets == 0 then
     return nil, "invalid-rcml", "<Dial> has nothing to dial"
   end
 
+  local has_sip = false
+  for _, t in ipairs(targets) do
+    has_sip = has_sip or t.kind == "sip"
+  end
   local attrs = node.attrs
-  local res, err = call:dial{
-    targets = targets,
-    timeout = attrs.timeout,
-    time_limit = attrs.timeLimit,
-    caller_id = attrs.callerId,
-    hangup_on_star = attrs.hangupOnStar,
-  }
+  -- The session waits in call:dial for the whole call: hand the targets
+  -- over in a box emptied on the way (dial_args), so that no local keeps
+  -- them alive meanwhile (call:dial copies what it needs).
+  local box = { targets }
+  targets = nil
+  local res, err = call:dial(dial_args(box, attrs, ctx))
   if not res then
     if err == "hangup" then
       return nil, "hangup"
@@ -138,8 +159,8 @@ plugin:verb("Dial", {
     end
   end
   if not call.alive then
-    -- The caller hung up while the dialled party talked: Restcomm still
-    -- reports the outcome, but there is no call left to run a document on.
+    -- The caller hung up while the dialled party talked: there is no call
+    -- left to run a document on (the call module requested the action).
     return nil, "hangup"
   end
   return { url = action, method = attrs.method, params = params }

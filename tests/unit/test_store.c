@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "rows.h"
 #include "store.h"
 #include "util.h"
 
@@ -166,6 +167,59 @@ static void test_store_instance_id_is_stable(void **state)
     sb_store_close(st);
 }
 
+/* Another connection's view of meta key k: its value, or "" when absent. */
+static void meta_seen_by_other(const char *path, const char *k, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, k, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A write batch commits once at its end; a transaction inside it is a
+ * savepoint, so rolling that back keeps the batch's other writes. */
+static void test_store_batch_and_nested_transactions(void **state)
+{
+    sb_store_t *st = NULL;
+    char err[512] = "", seen[64];
+    const char *path = db_path("batch.db");
+    assert_int_equal(sb_store_open(path, &st, err, sizeof err), 0);
+    assert_int_equal(sb_store_batch_begin(st), 0);
+    assert_int_equal(sb_store_meta_set(st, "kept", "1"), 0);
+    meta_seen_by_other(path, "kept", seen, sizeof seen);
+    assert_string_equal(seen, "");             /* not committed yet */
+
+    assert_int_equal(sb_store_begin(st), 0);
+    assert_int_equal(sb_store_meta_set(st, "undone", "1"), 0);
+    sb_store_rollback(st);
+    assert_int_equal(sb_store_begin(st), 0);
+    assert_int_equal(sb_store_meta_set(st, "nested", "1"), 0);
+    assert_int_equal(sb_store_commit(st), 0);
+
+    assert_int_equal(sb_store_batch_end(st), 0);
+    meta_seen_by_other(path, "kept", seen, sizeof seen);
+    assert_string_equal(seen, "1");
+    meta_seen_by_other(path, "nested", seen, sizeof seen);
+    assert_string_equal(seen, "1");
+    meta_seen_by_other(path, "undone", seen, sizeof seen);
+    assert_string_equal(seen, "");
+
+    /* Outside a batch a transaction is a real one again. */
+    assert_int_equal(sb_store_begin(st), 0);
+    assert_int_equal(sb_store_meta_set(st, "plain", "1"), 0);
+    assert_int_equal(sb_store_commit(st), 0);
+    meta_seen_by_other(path, "plain", seen, sizeof seen);
+    assert_string_equal(seen, "1");
+    sb_store_close(st);
+}
+
 static int setup(void **state) { return mkdtemp(tmpdir) ? 0 : -1; }
 
 static int teardown(void **state)
@@ -186,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_store_bootstrap_admin_once),
         cmocka_unit_test(test_store_duplicate_email_is_eexist),
         cmocka_unit_test(test_store_instance_id_is_stable),
+        cmocka_unit_test(test_store_batch_and_nested_transactions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

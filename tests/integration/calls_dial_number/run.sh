@@ -2,15 +2,20 @@
 # +131313 through the outbound proxy (a sipp UAS on SB_AUX_PORT). The
 # callee answers and later hangs up: the Dial action gets DialCallStatus=
 # completed with the durations, and both call records are completed. Then
-# the caller hangs up first: the callee gets BYE. The INVITE sent carries
-# the caller's user as From, custom ?X- headers, and Max-Forwards one less.
+# the caller hangs up first: the callee gets BYE, and a Dial action is
+# still requested (CallStatus=completed, DialCallStatus=completed), its
+# answer not run. The INVITE sent carries the caller's user as From, custom
+# ?X- headers, and Max-Forwards one less.
 source ../calls_common/lib.sh
 app_start
 doc dial.xml '<Response><Dial action="/after.xml" timeout="10"><Number>+131313?X-Account=acme&amp;X-Note=a+b</Number></Dial></Response>'
 doc after.xml '<Response><Hangup/></Response>'
 doc dial2.xml '<Response><Dial><Number>+131313</Number></Dial><Hangup/></Response>'
+doc dial3.xml '<Response><Dial action="gone.xml" method="GET"><Number>+131313</Number></Dial></Response>'
+doc gone.xml '<Response><Hangup/></Response>'
 make_number 1111 /dial.xml >/dev/null
 make_number 2222 /dial2.xml >/dev/null
+make_number 3333 /dial3.xml >/dev/null
 
 # ---- the callee hangs up -----------------------------------------------------
 scen uas_bye.xml callee RING=500 HOLD=2000 "XHDR=X-Callee: george"
@@ -72,4 +77,29 @@ parent=$(param /dial2.xml CallSid)
 child=$(cdr_where "parent_call_sid = '$parent'" sid)
 wait_eq 5 completed cdr "$child" status || fail "dialled leg completed"
 assert_eq "$(cdr "$parent" status)" completed "caller's record completed"
+assert_eq "$(live_calls)" 0 "no call left live"
+
+# ---- the caller hangs up, the Dial has an action --------------------------------
+scen uas_wait.xml callee3 RING=300
+uas_start callee3 "$SB_AUX_PORT"
+scen uac_bye.xml caller3 HOLD=2000
+uac caller3 3333 || { show caller3; fail "caller3: answered, hangs up"; }
+uas_wait callee3 || { show callee3; fail "callee3 gets BYE when the caller hangs up"; }
+wait_eq 5 1 reqs /gone.xml || fail "the Dial action is requested after the caller hung up"
+pass "the Dial action is requested when the caller hangs up while bridged"
+parent=$(param /dial3.xml CallSid)
+child=$(cdr_where "parent_call_sid = '$parent'" sid)
+assert_eq "$(method /gone.xml)" GET "the action uses the Dial's method"
+assert_eq "$(param /gone.xml CallSid)" "$parent" "the action names the caller's call"
+assert_eq "$(param /gone.xml CallStatus)" completed "the caller's call is completed"
+assert_eq "$(param /gone.xml DialCallStatus)" completed "DialCallStatus=completed"
+assert_eq "$(param /gone.xml DialCallSid)" "$child" "DialCallSid is the dialled leg"
+assert_eq "$(param /gone.xml From)" bob "the standard parameters come along"
+d=$(param /gone.xml DialCallDuration)
+[ "$d" -ge 1 ] && [ "$d" -le 3 ] || fail "DialCallDuration about 2 s: $d"
+r=$(param /gone.xml DialRingDuration)
+[[ "$r" =~ ^[0-9]+$ ]] || fail "DialRingDuration present: $r"
+assert_eq "$(param /gone.xml DialSipCallId)" "<absent>" "no DialSip* parameters for a Number"
+pass "the action has the caller's parameters and the Dial outcome ($d s)"
+wait_eq 5 completed cdr "$child" status || fail "dialled leg completed"
 assert_eq "$(live_calls)" 0 "no call left live"

@@ -14,16 +14,32 @@
 
 #include <string.h>
 
+/* What a fire-and-forget request logs when it fails: arg is an owned
+ * sent_t naming the request and the call. */
+typedef struct {
+    const char *what;           /* "status callback", "dial: action request" */
+    char sid[];
+} sent_t;
+
+static sent_t *sent_new(const char *what, const char *sid)
+{
+    size_t n = strlen(sid) + 1;
+    sent_t *t = sb_xmalloc(sizeof(*t) + n);
+    t->what = what;
+    memcpy(t->sid, sid, n);
+    return t;
+}
+
 static void on_sent(int err, const sb_http_response_t *resp, void *arg)
 {
-    char *sid = arg;
+    sent_t *t = arg;
     if (err != 0)
-        sb_log_call(SB_LOG_INFO, sid, "call: status callback failed: %s",
+        sb_log_call(SB_LOG_INFO, t->sid, "call: %s failed: %s", t->what,
                     resp && resp->error ? resp->error : sb_strerror(err));
     else if (resp->status >= 400)
-        sb_log_call(SB_LOG_INFO, sid, "call: status callback answered %d",
+        sb_log_call(SB_LOG_INFO, t->sid, "call: %s answered %d", t->what,
                     resp->status);
-    free(sid);
+    free(t);
 }
 
 static const char *event_name(unsigned ev)
@@ -77,7 +93,7 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
         .timeout_ms = 10000,
         .max_response_bytes = 64 * 1024,
     };
-    char *sid = sb_xstrdup(call->sid);
+    sent_t *sid = sent_new("status callback", call->sid);
     int rc = sb_http_fetch(call->mgr->http, &req, on_sent, sid, NULL);
     if (rc != 0) {
         sb_log_call(SB_LOG_INFO, call->sid, "call: status callback to %s: %s",
@@ -85,18 +101,6 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
         free(sid);
     }
     sb_http_params_free(&p);
-}
-
-static void on_action_sent(int err, const sb_http_response_t *resp, void *arg)
-{
-    char *sid = arg;
-    if (err != 0)
-        sb_log_call(SB_LOG_INFO, sid, "dial: action request failed: %s",
-                    resp && resp->error ? resp->error : sb_strerror(err));
-    else if (resp->status >= 400)
-        sb_log_call(SB_LOG_INFO, sid, "dial: action request answered %d",
-                    resp->status);
-    free(sid);
 }
 
 void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
@@ -166,8 +170,8 @@ void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
     sb_log_call(SB_LOG_INFO, call->sid,
                 "dial: the caller hung up while bridged; requesting the action %s",
                 url);
-    char *sid = sb_xstrdup(call->sid);
-    int rc = sb_http_fetch(call->mgr->http, &req, on_action_sent, sid, NULL);
+    sent_t *sid = sent_new("dial action request", call->sid);
+    int rc = sb_http_fetch(call->mgr->http, &req, on_sent, sid, NULL);
     if (rc != 0) {
         sb_log_call(SB_LOG_INFO, call->sid, "dial: action request to %s: %s", url,
                     sb_strerror(rc));

@@ -702,12 +702,38 @@ int sb_rows_insert(sb_store_t *store, const sb_rows_table_t *t,
     return rc == SQLITE_DONE ? 0 : step_error(store, rc, "insert");
 }
 
+/* The end of an UPDATE or DELETE: adds the WHERE of conds to q, runs it
+ * and reports the rows it changed in *changed (may be NULL). what names
+ * the statement in errors. Frees q's SQL. */
+static int run_write(sb_store_t *store, stmt_t *q, const sb_rows_table_t *t,
+                     const sb_rows_cond_t *conds, int nconds,
+                     const char *what, int64_t *changed)
+{
+    int first = 1;
+    int rc = put_where(q, t, conds, nconds, &first);
+    if (rc != 0) {
+        sb_buf_free(&q->sql);
+        return rc;
+    }
+    sqlite3_stmt *st = prepare_bound(store, q);
+    sb_buf_free(&q->sql);
+    if (st == NULL)
+        return SB_ESTORE;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return step_error(store, rc, what);
+    if (changed)
+        *changed = sqlite3_changes64(store->db);
+    return 0;
+}
+
 int sb_rows_update(sb_store_t *store, const sb_rows_table_t *t,
                    const sb_rows_cond_t *conds, int nconds,
                    const sb_rows_val_t *vals, int64_t *changed)
 {
     stmt_t q = {0};
-    int any = 0, first = 1, rc;
+    int any = 0;
     if (changed)
         *changed = 0;
     sb_buf_printf(&q.sql, "UPDATE %s SET ", t->name);
@@ -722,48 +748,19 @@ int sb_rows_update(sb_store_t *store, const sb_rows_table_t *t,
         sb_buf_free(&q.sql);
         return 0;                   /* nothing to change */
     }
-    if ((rc = put_where(&q, t, conds, nconds, &first)) != 0) {
-        sb_buf_free(&q.sql);
-        return rc;
-    }
-    sqlite3_stmt *st = prepare_bound(store, &q);
-    sb_buf_free(&q.sql);
-    if (st == NULL)
-        return SB_ESTORE;
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return step_error(store, rc, "update");
-    if (changed)
-        *changed = sqlite3_changes64(store->db);
-    return 0;
+    return run_write(store, &q, t, conds, nconds, "update", changed);
 }
 
 int sb_rows_delete(sb_store_t *store, const sb_rows_table_t *t,
                    const sb_rows_cond_t *conds, int nconds, int64_t *deleted)
 {
     stmt_t q = {0};
-    int first = 1, rc;
     if (deleted)
         *deleted = 0;
     if (nconds < 1)
         return SB_EINVAL;
     sb_buf_printf(&q.sql, "DELETE FROM %s", t->name);
-    if ((rc = put_where(&q, t, conds, nconds, &first)) != 0) {
-        sb_buf_free(&q.sql);
-        return rc;
-    }
-    sqlite3_stmt *st = prepare_bound(store, &q);
-    sb_buf_free(&q.sql);
-    if (st == NULL)
-        return SB_ESTORE;
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return step_error(store, rc, "delete");
-    if (deleted)
-        *deleted = sqlite3_changes64(store->db);
-    return 0;
+    return run_write(store, &q, t, conds, nconds, "delete", deleted);
 }
 
 /* ---- aggregates ---------------------------------------------------------- */

@@ -40,6 +40,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+source "$root/bench/lib.sh"
 build=$(cd "${1:-$root/build}" && pwd)
 secs=${2:-5}
 rates=${RATES:-"250 500 1000 1500 2000 3000"}
@@ -85,29 +86,7 @@ if [ $have_nginx = 0 ]; then
 fi
 
 # ---- the server ------------------------------------------------------------------
-cat >"$tmp/conf.lua" <<CONF
-sip.listen = { "udp:127.0.0.1:$sip" }
-sip.outbound_proxy = "sip:127.0.0.1:$uas"
-http.listen = "127.0.0.1:$http"
-store.path = "$tmp/bench.db"
-console.socket = "$tmp/console.sock"
-admin.email = "bench@example.com"
-admin.password = "Bench-Password-123"
-log.level = "warn"
-media.port_min = 20000
-media.port_max = 40000
-CONF
-"$bin" -c "$tmp/conf.lua" >"$tmp/server.log" 2>&1 &
-pid=$!
-pids+=($pid)
-for _ in $(seq 100); do
-  grep -q " ready in " "$tmp/server.log" && break
-  sleep 0.1
-done
-api="http://127.0.0.1:$http/restcomm/2012-04-24"
-auth=(-u "bench@example.com:Bench-Password-123")
-ac=$(curl -s "${auth[@]}" "$api/Accounts.json/bench@example.com" |
-     python3 -c 'import json,sys; print(json.load(sys.stdin)["sid"])')
+bench_start_server "$bin" "$tmp" "$sip" "$http" "$uas"
 for n in 1000:reject.xml 1111:dial.xml; do
   curl -s -o /dev/null "${auth[@]}" "$api/Accounts/$ac/IncomingPhoneNumbers.json" \
     -d "PhoneNumber=${n%%:*}" -d isSIP=true -d VoiceMethod=GET \

@@ -34,6 +34,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+source "$root/bench/lib.sh"
 build=$(cd "${1:-$root/build}" && pwd)
 secs=${2:-10}
 rates=${RATES:-"100 300 500 600 700 800"}
@@ -81,29 +82,7 @@ if [ -z "$server_kind" ] || ! command -v nginx >/dev/null; then
   pids+=($web_pid)
 fi
 
-cat >"$tmp/conf.lua" <<CONF
-sip.listen = { "udp:127.0.0.1:$sip" }
-sip.outbound_proxy = "sip:127.0.0.1:$tor"
-http.listen = "127.0.0.1:$http"
-store.path = "$tmp/bench.db"
-console.socket = "$tmp/console.sock"
-admin.email = "bench@example.com"
-admin.password = "Bench-Password-123"
-log.level = "warn"
-media.port_min = 20000
-media.port_max = 40000
-CONF
-"$bin" -c "$tmp/conf.lua" >"$tmp/server.log" 2>&1 &
-pid=$!
-pids+=($pid)
-for _ in $(seq 100); do
-  grep -q " ready in " "$tmp/server.log" && break
-  sleep 0.1
-done
-api="http://127.0.0.1:$http/restcomm/2012-04-24"
-auth=(-u "bench@example.com:Bench-Password-123")
-ac=$(curl -s "${auth[@]}" "$api/Accounts.json/bench@example.com" |
-     python3 -c 'import json,sys; print(json.load(sys.stdin)["sid"])')
+bench_start_server "$bin" "$tmp" "$sip" "$http" "$tor"
 curl -s -o /dev/null "${auth[@]}" "$api/Accounts/$ac/IncomingPhoneNumbers.json" \
   -d PhoneNumber=1111 -d isSIP=true -d VoiceMethod=GET -d ReferMethod=GET \
   --data-urlencode "VoiceUrl=http://127.0.0.1:$web/1111.xml" \

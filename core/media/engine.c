@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -384,13 +385,39 @@ static void local_base(const sb_media_endpoint_t *ep, sb_media_desc_t *d)
     d->session_id = ep->sess_id;
 }
 
+/* The last description we produced, whole again (set-up only). */
+static void local_load(const sb_media_endpoint_t *ep, sb_media_desc_t *d)
+{
+    local_base(ep, d);
+    const sb__local_t *l = &ep->local;
+    memcpy(d->formats, l->formats, (size_t)l->nformats * sizeof(d->formats[0]));
+    d->nformats = l->nformats;
+    d->dtmf_pt = l->dtmf_pt;
+    d->dir = l->dir;
+    d->ptime = l->ptime;
+    d->session_version = ep->sess_ver;
+}
+
 /* Keeps the o= version: up by one only when the content changed. */
 static void local_done(sb_media_endpoint_t *ep, sb_media_desc_t *d)
 {
-    if (ep->has_local && !sb__media_desc_same(&ep->local, d))
-        ep->sess_ver++;
+    if (ep->has_local) {
+        sb_media_desc_t prev;
+        local_load(ep, &prev);
+        if (!sb__media_desc_same(&prev, d))
+            ep->sess_ver++;
+    }
     d->session_version = ep->sess_ver;
-    ep->local = *d;
+    /* negotiate.c never makes more; should it one day, the extra formats
+     * would be forgotten here, so fail loudly in tests. */
+    assert(d->nformats <= SB__LOCAL_MAX_FORMATS);
+    sb__local_t *l = &ep->local;
+    l->nformats = d->nformats < SB__LOCAL_MAX_FORMATS ? d->nformats
+                                                      : SB__LOCAL_MAX_FORMATS;
+    memcpy(l->formats, d->formats, (size_t)l->nformats * sizeof(l->formats[0]));
+    l->dtmf_pt = d->dtmf_pt;
+    l->dir = d->dir;
+    l->ptime = d->ptime;
     ep->has_local = 1;
 }
 
@@ -497,7 +524,9 @@ int sb_media_endpoint_set_remote(sb_media_endpoint_t *ep,
     if (rc)
         return rc;
     sb__nego_t nego;
-    rc = sb__media_read_answer(&ep->local, remote, &nego);
+    sb_media_desc_t offered;
+    local_load(ep, &offered);
+    rc = sb__media_read_answer(&offered, remote, &nego);
     if (rc)
         return rc;
     apply_remote(ep, remote, &nego, &rtp, &rtcp);

@@ -3,10 +3,11 @@
  * engine's one receive buffer, is checked against the latched source
  * (symmetric RTP), counted, and, when the endpoint is bridged, rewritten in
  * place (SSRC, sequence, timestamp, payload type; G.711 transcoded when the
- * legs differ) and sent from the peer endpoint's socket with
- * uv_udp_try_send. Telephone-events are relayed the same way and reported
- * upward once per event; comfort noise is counted and dropped. Nothing here
- * allocates, except a copy when the kernel's send buffer is full.
+ * legs differ) and sent from the peer endpoint's socket (send() once the
+ * socket is connected to the latched phone, sendto() before).
+ * Telephone-events are relayed the same way and reported upward once per
+ * event; comfort noise is counted and dropped. Nothing here allocates,
+ * except a copy when the kernel's send buffer is full.
  * RTCP from phones is counted, not relayed: each leg gets our own reports.
  */
 #include "engine_int.h"
@@ -354,6 +355,24 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
     if (!(events & UV_READABLE))
         return;
     sb_media_engine_t *e = ep->engine;
+    ssize_t nread;
+    if (ep->connected) {
+        /* The kernel only lets the latched phone through: no address to
+         * ask for. MSG_TRUNC returns the datagram's real length. */
+        do {
+            nread = recv(ep->rtp_fd, e->rxbuf, sizeof(e->rxbuf),
+                         MSG_DONTWAIT | MSG_TRUNC);
+        } while (nread < 0 && errno == EINTR);
+        if (nread <= 0)
+            return;
+        if ((size_t)nread > sizeof(e->rxbuf)) {
+            ep->st.rx_dropped++;
+            return;
+        }
+        handle_rtp(ep, e->rxbuf, (size_t)nread,
+                   (const struct sockaddr *)&ep->remote);
+        return;
+    }
     struct sockaddr_storage from;
     struct iovec iov = {e->rxbuf, sizeof(e->rxbuf)};
     struct msghdr msg = {
@@ -362,7 +381,6 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
         .msg_iov = &iov,
         .msg_iovlen = 1,
     };
-    ssize_t nread;
     do {
         nread = recvmsg(ep->rtp_fd, &msg, MSG_DONTWAIT);
     } while (nread < 0 && errno == EINTR);

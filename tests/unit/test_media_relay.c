@@ -1026,6 +1026,58 @@ static void test_media_relay_ipv6_engine(void **state)
         skip();                 /* no IPv6 loopback here */
 }
 
+/* The endpoint keeps its last description in a compact form: the o=
+ * version still goes up only when the content changes, and reading the
+ * phone's answer still sees what was offered (telephone-event). */
+static void test_media_relay_local_description_kept(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sb_media_opts_t opts = {.bind_ip = "127.0.0.1", .port_min = 20000,
+                            .port_max = 29999};
+    sb_media_engine_t *e;
+    assert_int_equal(sb_media_engine_new(&loop, &opts, NULL, &e), 0);
+    sb_media_endpoint_t *ep;
+    assert_int_equal(sb_media_endpoint_create(e, &ep), 0);
+    sb_media_desc_t offer, again, answer, local;
+    assert_int_equal(sb_media_endpoint_offer(ep, &offer), 0);
+    assert_int_equal(offer.nformats, 3);
+    assert_int_equal(offer.dtmf_pt, 101);
+    assert_int_equal(sb_media_endpoint_offer(ep, &again), 0);
+    assert_int_equal(again.session_version, offer.session_version);
+    assert_int_equal(again.session_id, offer.session_id);
+
+    const char *ans = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                      "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                      "m=audio 4000 RTP/AVP 8 101\r\n"
+                      "a=rtpmap:101 telephone-event/8000\r\n";
+    assert_int_equal(sb_media_sdp_parse(ans, strlen(ans), &answer), 0);
+    assert_int_equal(sb_media_endpoint_set_remote(ep, &answer), 0);
+    assert_int_equal(sb_media_endpoint_codec(ep), SB_MEDIA_PCMA);
+    /* DTMF toward the phone needs its telephone-event, which is only
+     * accepted when our offer had one. */
+    assert_int_equal(sb_media_endpoint_send_dtmf(ep, "1", 100, NULL, NULL), 0);
+
+    /* A re-offer from the phone putting us on hold changes our answer:
+     * the version goes up once, and stays for the same offer again. */
+    const char *hold = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+                       "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                       "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
+    sb_media_desc_t held;
+    assert_int_equal(sb_media_sdp_parse(hold, strlen(hold), &held), 0);
+    assert_int_equal(sb_media_endpoint_answer(ep, &held, &local), 0);
+    assert_int_equal(local.session_version, offer.session_version + 1);
+    assert_int_equal(local.dir, SB_MEDIA_RECVONLY);
+    assert_int_equal(local.nformats, 1);
+    assert_int_equal(sb_media_endpoint_answer(ep, &held, &local), 0);
+    assert_int_equal(local.session_version, offer.session_version + 1);
+
+    sb_media_engine_close(e, NULL, NULL);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_media_relay_port_range_exhaustion),
         cmocka_unit_test(test_media_relay_destroy_cancels_and_calls_back),
         cmocka_unit_test(test_media_relay_ipv6_engine),
+        cmocka_unit_test(test_media_relay_local_description_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #     sip.outbound_proxy 127.0.0.1:PROXY_PORT, database and console in
 #     TMP, log level warn, media ports 20000-40000), starts BIN with it
 #     (log in TMP/server.log), waits for "ready", and sets:
+#     (EXTRA_CONF, when set, is appended to the configuration: e.g.
+#     EXTRA_CONF='calls.max_load = 85' to bench with admission control)
 #       pid   the server's pid (also appended to the caller's pids array)
 #       api   the REST base URL
 #       auth  curl's credentials for the bench account, as an array
@@ -24,6 +26,7 @@ admin.password = "Bench-Password-123"
 log.level = "warn"
 media.port_min = 20000
 media.port_max = 40000
+${EXTRA_CONF:-}
 CONF
   "$bin" -c "$tmp/conf.lua" >"$tmp/server.log" 2>&1 &
   pid=$!

@@ -212,7 +212,7 @@ void sb__api_supervisor(sb__api_ctx_t *ctx)
             "MaximumConcurrentOutgoingCalls", "TotalCallsSinceUptime",
             "IncomingCallsSinceUptime", "OutgoingCallsSinceUptime",
             "CompletedCalls", "FailedCalls", "RegisteredUsers", "MgcpEndpoints",
-            "MgcpConnections", "HeapInUseBytes",
+            "MgcpConnections", "HeapInUseBytes", "RefusedCalls",
         };
         /* The allocator's bytes in use (glibc): what live objects cost,
          * unlike the resident size, which keeps freed peaks. */
@@ -222,7 +222,7 @@ void sb__api_supervisor(sb__api_ctx_t *ctx)
             st.max_concurrent_incoming, st.max_concurrent_outgoing, st.total,
             st.total_incoming, st.total_outgoing, st.completed, st.failed, users,
             st.media_endpoints, st.media_endpoints,
-            (int64_t)(mi.uordblks + mi.hblkhd),
+            (int64_t)(mi.uordblks + mi.hblkhd), st.refused,
         };
         for (size_t i = 0; i < SB_COUNTOF(names); i++)
             sb__api_w_int(&w, names[i], names[i], vals[i]);

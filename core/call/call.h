@@ -405,6 +405,7 @@ typedef struct sb_call_stats_s {
     int64_t total_outgoing;
     int64_t completed;          /* ended completed */
     int64_t failed;             /* ended busy, failed, no-answer, canceled */
+    int64_t refused;            /* INVITEs refused 503 by admission control */
     int64_t media_endpoints;
 } sb_call_stats_t;
 

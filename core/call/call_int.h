@@ -27,6 +27,27 @@ typedef struct sb__call_deferred_s {
     struct sb__call_deferred_s *next;
 } sb__call_deferred_t;
 
+/* Admission control (admit.c): the limits and their state. */
+#define SB__ADMIT_SAMPLE_MS 250
+typedef struct sb__admit_s {
+    int max_concurrent, max_rate, max_load;     /* 0: no limit */
+    double tokens;              /* calls that may start now (max_rate) */
+    uint64_t tokens_ms;         /* when tokens was last refilled */
+    int load;                   /* smoothed percent of the loop busy */
+    int overloaded;
+} sb__admit_t;
+
+void sb__admit_init(sb__admit_t *a, int max_concurrent, int max_rate,
+                    int max_load, uint64_t now_ms);
+/* Decides on one new call, given the live calls and the time. Returns
+ * NULL to admit it (taking a token), or why not, with the Retry-After
+ * seconds in *retry_after_s. */
+const char *sb__admit_check(sb__admit_t *a, int64_t live, uint64_t now_ms,
+                            int *retry_after_s);
+/* Feeds one load sample (percent of the last interval the loop was busy).
+ * Returns 1 when the overloaded state changed. */
+int sb__admit_sample(sb__admit_t *a, int busy_pct);
+
 /* Owner: server.c (sb_call_mgr_new / sb_call_mgr_close). */
 struct sb_call_mgr_s {
     uv_loop_t *loop;
@@ -55,6 +76,10 @@ struct sb_call_mgr_s {
     int cdr_batch;                  /* a batch is open */
     uv_timer_t cdr_timer;
     int64_t cdr_commit_ms;          /* the last commit */
+
+    sb__admit_t admit;
+    uv_timer_t load_timer;          /* samples the loop's load (max_load) */
+    uint64_t load_wall_ns, load_cpu_ns;
 
     sb_call_stats_t stats;
 };
@@ -162,6 +187,15 @@ void sb__call_mgr_handle_closed(sb_call_mgr_t *mgr);
 void sb__call_list(sb_call_mgr_t *mgr, sb_call_t *call);
 void sb__call_unlist(sb_call_mgr_t *mgr, sb_call_t *call);
 int64_t sb__call_now_ms(void);
+
+/* admit.c */
+/* Sets up admission control from the configuration (manager creation);
+ * the load timer counts in mgr->handles. */
+void sb__call_admit_start(sb_call_mgr_t *mgr);
+/* Returns 1 when a new inbound call may go on; otherwise answers leg 503
+ * with a Retry-After, releases it and returns 0. */
+int sb__call_admit(sb_call_mgr_t *mgr, sb_sip_leg_t *leg,
+                   const sb_sip_invite_info_t *in);
 
 /* inbound.c */
 void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *info,

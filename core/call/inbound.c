@@ -54,6 +54,8 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
         refuse(leg, 503, "Service Unavailable");
         return;
     }
+    if (!sb__call_admit(mgr, leg, in))
+        return;
     const char *to_user = in->to_user[0] ? in->to_user : in->ruri_user;
 
     /* Routing. */

@@ -136,6 +136,8 @@ int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out)
     uv_timer_init(mgr->loop, &mgr->cdr_timer);
     mgr->cdr_timer.data = mgr;
     mgr->handles = 2;
+    sb__call_admit_start(mgr);
+    mgr->handles++;
 
     int64_t n = 0;
     if (sb_store_cdr_recover(mgr->store, sb__call_now_ms() / 1000, &n) == 0 && n > 0)
@@ -172,7 +174,7 @@ static void on_defer_closed(uv_handle_t *h)
     sb__call_mgr_handle_closed(mgr);
 }
 
-static void on_cdr_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
     sb__call_mgr_handle_closed(h->data);
 }
@@ -187,7 +189,8 @@ static void close_finish(void *arg)
         return;
     }
     sb__call_cdr_flush(mgr);
-    uv_close((uv_handle_t *)&mgr->cdr_timer, on_cdr_closed);
+    uv_close((uv_handle_t *)&mgr->cdr_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&mgr->load_timer, on_timer_closed);
     uv_close((uv_handle_t *)&mgr->defer_timer, on_defer_closed);
 }
 

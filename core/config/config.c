@@ -75,6 +75,12 @@ static const keydef_t schema[] = {
     {"log", "level", T_LOGLEVEL, 0, 0, 0, "error, warn, info, debug or trace"},
     {"log", "file", T_STRING, OFF(log_file), 0, 0, "file path"},
     {"refer", "notify", T_BOOL, OFF(refer_notify), 0, 1, "boolean"},
+    {"calls", "max_concurrent", T_INT, OFF(calls_max_concurrent), 0, 1000000,
+     "live calls, 0 for no limit"},
+    {"calls", "max_rate", T_INT, OFF(calls_max_rate), 0, 1000000,
+     "new inbound calls per second, 0 for no limit"},
+    {"calls", "max_load", T_INT, OFF(calls_max_load), 0, 99,
+     "percent of the event loop busy, 0 for no limit"},
     {"media", "port_min", T_INT, OFF(media_port_min), 1024, 65534, "UDP port"},
     {"media", "port_max", T_INT, OFF(media_port_max), 1025, 65535, "UDP port"},
     {"media", "timeout", T_INT, OFF(media_timeout_s), 1, 86400, "seconds"},
@@ -84,7 +90,8 @@ static const keydef_t schema[] = {
 };
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
-                                       "console", "admin", "log", "refer", "media"};
+                                       "console", "admin", "log", "refer", "calls",
+                                       "media"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {

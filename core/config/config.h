@@ -73,6 +73,11 @@ typedef struct sb_config_s {
     /* refer.* */
     int refer_notify;           /* send NOTIFY sipfrag; default 1 */
 
+    /* calls.* (admission control; 0 turns a limit off, the default) */
+    int calls_max_concurrent;   /* live calls */
+    int calls_max_rate;         /* new inbound calls per second */
+    int calls_max_load;         /* percent of the loop's time busy */
+
     /* media.* */
     int media_port_min;         /* default 20000 */
     int media_port_max;         /* default 30000 */

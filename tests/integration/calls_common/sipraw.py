@@ -10,6 +10,10 @@
                                    final answer and prints one final per
                                    transaction as same:<status> or
                                    own:<status>
+    sipraw.py burst NUMBER N       N INVITEs with their own Call-IDs at
+                                   once; ACKs (and BYEs) the finals and
+                                   prints one per INVITE, sorted, as
+                                   <status> or <status>/<Retry-After>
     sipraw.py options              prints the status of an OPTIONS
     sipraw.py refer-out            a REFER outside any dialog; prints
                                    "status|Reason|Event"
@@ -141,6 +145,25 @@ def main():
         request(sock, "OPTIONS", ruri, rand(16), rand(), 1)
         finals = [status_of(m) for m in sock.recv_all(1.0) if (status_of(m) or 0) >= 200]
         print(finals[0] if finals else "none")
+    elif what == "burst":
+        number, n = sys.argv[2], int(sys.argv[3])
+        ruri = "sip:%s@127.0.0.1:%d" % (number, PORT)
+        cids = ["burst-%d-%s" % (i, rand(12)) for i in range(n)]
+        for cid in cids:
+            request(sock, "INVITE", ruri, cid, rand(), 1, body=SDP)
+        finals = {}
+        end = time.time() + 8.0
+        while time.time() < end and len(finals) < n:
+            msgs = sock.recv_all(0.3)
+            ack_finals(sock, msgs, ruri)
+            for m in msgs:
+                st = status_of(m)
+                if st is not None and st >= 200:
+                    cid = header(m, "Call-ID")
+                    retry = header(m, "Retry-After")
+                    finals.setdefault(cid, "%d/%s" % (st, retry) if retry else str(st))
+        sock.recv_all(0.3)
+        print(" ".join(sorted(finals.get(c, "none") for c in cids)))
     elif what == "same-callid":
         number, n = sys.argv[2], int(sys.argv[3])
         ruri = "sip:%s@127.0.0.1:%d" % (number, PORT)

@@ -335,6 +335,53 @@ void sb__media_flush_dtmf(sb_media_endpoint_t *ep, uint64_t now)
 static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
                        const struct sockaddr *addr);
 
+/* Reads one datagram and its source into the engine's buffer. Returns its
+ * length, 0 when there was none (or an error), -1 when one was read and
+ * dropped (empty or truncated). */
+static ssize_t recv_with_source(sb_media_endpoint_t *ep,
+                                struct sockaddr_storage *from)
+{
+    sb_media_engine_t *e = ep->engine;
+    struct iovec iov = {e->rxbuf, sizeof(e->rxbuf)};
+    struct msghdr msg = {
+        .msg_name = from,
+        .msg_namelen = sizeof(*from),
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+    };
+    ssize_t nread;
+    do {
+        nread = recvmsg(ep->rtp_fd, &msg, MSG_DONTWAIT);
+    } while (nread < 0 && errno == EINTR);
+    if (nread < 0)
+        return 0;
+    if (nread == 0 || msg.msg_namelen == 0)
+        return -1;
+    if (msg.msg_flags & MSG_TRUNC) {
+        ep->st.rx_dropped++;
+        return -1;
+    }
+    return nread;
+}
+
+/* The packet just handled latched the socket (connect()). Whatever was
+ * queued before that, from anyone, would from now on be read without its
+ * source: read it now, with it, so that a stranger's queued packets are
+ * dropped rather than relayed as the phone's. Bounded: what arrives from
+ * here on can only come from the phone. */
+static void drain_with_source(sb_media_endpoint_t *ep)
+{
+    for (int i = 0; i < 4096 && !ep->destroying; i++) {
+        struct sockaddr_storage from;
+        ssize_t nread = recv_with_source(ep, &from);
+        if (nread == 0)
+            return;
+        if (nread > 0)
+            handle_rtp(ep, ep->engine->rxbuf, (size_t)nread,
+                       (const struct sockaddr *)&from);
+    }
+}
+
 void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
 {
     sb_media_endpoint_t *ep = handle->data;
@@ -358,7 +405,8 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
     ssize_t nread;
     if (ep->connected) {
         /* The kernel only lets the latched phone through: no address to
-         * ask for. MSG_TRUNC returns the datagram's real length. */
+         * ask for (but see drain_with_source). MSG_TRUNC returns the
+         * datagram's real length. */
         do {
             nread = recv(ep->rtp_fd, e->rxbuf, sizeof(e->rxbuf),
                          MSG_DONTWAIT | MSG_TRUNC);
@@ -374,23 +422,12 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
         return;
     }
     struct sockaddr_storage from;
-    struct iovec iov = {e->rxbuf, sizeof(e->rxbuf)};
-    struct msghdr msg = {
-        .msg_name = &from,
-        .msg_namelen = sizeof(from),
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-    };
-    do {
-        nread = recvmsg(ep->rtp_fd, &msg, MSG_DONTWAIT);
-    } while (nread < 0 && errno == EINTR);
-    if (nread <= 0 || msg.msg_namelen == 0)
+    nread = recv_with_source(ep, &from);
+    if (nread <= 0)
         return;
-    if (msg.msg_flags & MSG_TRUNC) {
-        ep->st.rx_dropped++;
-        return;
-    }
     handle_rtp(ep, e->rxbuf, (size_t)nread, (const struct sockaddr *)&from);
+    if (ep->connected && !ep->destroying)
+        drain_with_source(ep);
 }
 
 static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,

@@ -8,7 +8,9 @@
  * Routing of incoming calls is in inbound.c, Dial and bridging in dial.c.
  */
 #include "call_int.h"
+#include "rcml.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -126,6 +128,35 @@ void sb_call_info(const sb_call_t *call, sb_call_info_t *out)
     out->transferee = call->transferee;
     out->headers = call->headers;
     out->header_count = call->header_count;
+}
+
+/* sb_call_pair_t and sb_rcml_header_t are both a name and a value. */
+_Static_assert(sizeof(sb_call_pair_t) == sizeof(sb_rcml_header_t) &&
+                   offsetof(sb_call_pair_t, value) ==
+                       offsetof(sb_rcml_header_t, value),
+               "header layouts differ");
+
+void sb_call_rcml_info(const sb_call_t *call, sb_rcml_call_info_t *ci)
+{
+    sb_call_info_t i;
+    sb_call_info(call, &i);
+    memset(ci, 0, sizeof *ci);
+    ci->call_sid = i.call_sid;
+    ci->instance_id = i.instance_id;
+    ci->outbound_call_sid = i.outbound_call_sid;
+    ci->account_sid = i.account_sid;
+    ci->from = i.from;
+    ci->to = i.to;
+    ci->call_status = i.status;
+    ci->direction = i.direction;
+    ci->caller_name = i.caller_name;
+    ci->forwarded_from = i.forwarded_from;
+    ci->call_timestamp = i.timestamp;
+    ci->refer_target = i.refer_target;
+    ci->transferor = i.transferor;
+    ci->transferee = i.transferee;
+    ci->headers = (const sb_rcml_header_t *)i.headers;
+    ci->header_count = i.header_count;
 }
 
 /* ---- the record ----------------------------------------------------------------- */

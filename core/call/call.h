@@ -187,6 +187,11 @@ typedef struct sb_call_info_s {
 
 void sb_call_info(const sb_call_t *call, sb_call_info_t *out);
 
+/* The same, as the RCML request builder takes it (rcml.h); the strings
+ * are the call's, borrowed. */
+struct sb_rcml_call_info_s;
+void sb_call_rcml_info(const sb_call_t *call, struct sb_rcml_call_info_s *out);
+
 /* Completion of a call request: err 0 or SB_E*. Never called from inside
  * the function that started the request. */
 typedef void (*sb_call_done_cb)(int err, void *arg);

@@ -113,26 +113,9 @@ void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
         return;
     /* The standard parameters (as call:params() gives them), the call
      * being over now. */
-    sb_call_info_t i;
-    sb_call_info(call, &i);
-    sb_rcml_call_info_t ci = {
-        .call_sid = i.call_sid,
-        .instance_id = i.instance_id,
-        .outbound_call_sid = i.outbound_call_sid,
-        .account_sid = i.account_sid,
-        .from = i.from,
-        .to = i.to,
-        .call_status = "completed",
-        .direction = i.direction,
-        .caller_name = i.caller_name,
-        .forwarded_from = i.forwarded_from,
-        .call_timestamp = i.timestamp,
-        .refer_target = i.refer_target,
-        .transferor = i.transferor,
-        .transferee = i.transferee,
-        .headers = (const sb_rcml_header_t *)i.headers,
-        .header_count = i.header_count,
-    };
+    sb_rcml_call_info_t ci;
+    sb_call_rcml_info(call, &ci);
+    ci.call_status = "completed";
     sb_rcml_params_t rp = SB_RCML_PARAMS_INIT;
     sb_rcml_voice_params(&ci, &rp);
     sb_http_params_t p = SB_HTTP_PARAMS_INIT;

@@ -438,36 +438,12 @@ int sb__lua_call_bridge(lua_State *L)
 /* The ops of real calls                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* sb_call_pair_t and sb_rcml_header_t are both a name and a value. */
-_Static_assert(sizeof(sb_call_pair_t) == sizeof(sb_rcml_header_t) &&
-                   offsetof(sb_call_pair_t, value) ==
-                       offsetof(sb_rcml_header_t, value),
-               "header layouts differ");
-
 static void r_ref(void *call) { sb_call_ref(call); }
 static void r_unref(void *call) { sb_call_unref(call); }
 
 static void r_info(void *call, sb_rcml_call_info_t *ci)
 {
-    sb_call_info_t i;
-    sb_call_info(call, &i);
-    memset(ci, 0, sizeof *ci);
-    ci->call_sid = i.call_sid;
-    ci->instance_id = i.instance_id;
-    ci->outbound_call_sid = i.outbound_call_sid;
-    ci->account_sid = i.account_sid;
-    ci->from = i.from;
-    ci->to = i.to;
-    ci->call_status = i.status;
-    ci->direction = i.direction;
-    ci->caller_name = i.caller_name;
-    ci->forwarded_from = i.forwarded_from;
-    ci->call_timestamp = i.timestamp;
-    ci->refer_target = i.refer_target;
-    ci->transferor = i.transferor;
-    ci->transferee = i.transferee;
-    ci->headers = (const sb_rcml_header_t *)i.headers;
-    ci->header_count = i.header_count;
+    sb_call_rcml_info(call, ci);
 }
 
 static int r_hangup(void *call) { return sb_call_hangup(call); }

@@ -1,5 +1,5 @@
-# bench/lib.sh: start-up shared by the bench scripts that drive calls
-# through the server (bench/calls, bench/transfer). Source it, then:
+# bench/lib.sh: the server start-up shared by the bench scripts (bench/calls,
+# bench/transfer, bench/register, bench/rest). Source it, then:
 #
 #   bench_start_server BIN TMP SIP HTTP PROXY_PORT
 #     writes TMP/conf.lua (UDP SIP on 127.0.0.1:SIP, REST on HTTP,

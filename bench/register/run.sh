@@ -28,24 +28,12 @@ cmake --build "$build" --target switchboard >/dev/null
 bin=$build/switchboard
 
 tmp=$(mktemp -d /tmp/sb-bench-reg.XXXXXX)
-read -r sip http < <(python3 "$root/tests/integration/free_ports.py" 2)
-cat >"$tmp/conf.lua" <<CONF
-sip.listen = { "udp:127.0.0.1:$sip" }
-http.listen = "127.0.0.1:$http"
-store.path = "$tmp/bench.db"
-console.socket = "$tmp/console.sock"
-admin.email = "bench@example.com"
-admin.password = "Bench-Password-123"
-log.level = "warn"
-sip.max_contacts = 1000
-CONF
-"$bin" -c "$tmp/conf.lua" >"$tmp/server.log" 2>&1 &
-pid=$!
+source "$root/bench/lib.sh"
+read -r sip http proxy < <(python3 "$root/tests/integration/free_ports.py" 3)
+pids=()
+pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do
-  grep -q " ready in " "$tmp/server.log" && break
-  sleep 0.1
-done
+EXTRA_CONF="sip.max_contacts = 1000" bench_start_server "$bin" "$tmp" "$sip" "$http" "$proxy"
 
 # The clients, inserted directly (as the REST API would store them), and
 # sipp's injection file with their credentials.

@@ -20,25 +20,14 @@ bin=$build/switchboard
 gen=$build/core/api/bench_rest_loadgen
 
 tmp=$(mktemp -d /tmp/sb-bench-rest.XXXXXX)
-read -r sip http < <(python3 "$root/tests/integration/free_ports.py" 2)
-email=bench@example.com
+source "$root/bench/lib.sh"
+read -r sip http proxy < <(python3 "$root/tests/integration/free_ports.py" 3)
+email=bench@example.com              # bench_start_server's administrator
 password=Bench-Password-123
-cat >"$tmp/conf.lua" <<CONF
-sip.listen = { "udp:127.0.0.1:$sip" }
-http.listen = "127.0.0.1:$http"
-store.path = "$tmp/bench.db"
-console.socket = "$tmp/console.sock"
-admin.email = "$email"
-admin.password = "$password"
-log.level = "warn"
-CONF
-"$bin" -c "$tmp/conf.lua" >"$tmp/server.log" 2>&1 &
-pid=$!
+pids=()
+pid=
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$http/" && break
-  sleep 0.1
-done
+bench_start_server "$bin" "$tmp" "$sip" "$http" "$proxy"
 
 read -r ac token < <(python3 - "$tmp/bench.db" <<'PY'
 import sqlite3, sys

@@ -1,10 +1,12 @@
 /*
- * engine.c: the media engine's lifecycle and its requests. Owns the port
- * range, the endpoint list, the completion queue (an idle handle delivers
- * completions from the loop, never from inside a request), the sweep timer
- * (media timeout, late DTMF reports, RTCP reports) and the DTMF sender.
- * Offer/answer glue lives here too; the rules are in negotiate.c and the
- * packet path in relay.c.
+ * engine.c: the media engine's control side, on the caller's loop. Owns
+ * the port range, the endpoint list, offer/answer (the rules are in
+ * negotiate.c) and the completion queue through which workers report
+ * back. Every request that touches the packet path becomes a message to
+ * the endpoint's worker (worker.c); the packet path is in relay.c and
+ * generated audio in play.c. Nothing here reads a field of the worker
+ * side of an endpoint except the statistics, which are counters read
+ * without a lock (a report may be a packet behind).
  */
 #include "engine_int.h"
 #include "util.h"
@@ -18,37 +20,33 @@
 
 #define DEFAULT_PORT_MIN 20000
 #define DEFAULT_PORT_MAX 30000
-#define DTMF_TICK_MS 20
-#define DTMF_TICK_SAMPLES (DTMF_TICK_MS * SB__RTP_CLOCK_KHZ)
-#define DTMF_END_PACKETS 3
-#define DTMF_GAP_TICKS 3
-#define DTMF_VOLUME 10
+#define MAX_THREADS 64
 
 /* ---- small helpers ------------------------------------------------------- */
 
-uint32_t sb__media_random(sb_media_engine_t *e)
+uint32_t sb__media_random(uint64_t *rng)
 {
     /* xorshift64*: only for SSRCs and initial seq/ts, never for secrets. */
-    e->rng ^= e->rng >> 12;
-    e->rng ^= e->rng << 25;
-    e->rng ^= e->rng >> 27;
-    return (uint32_t)((e->rng * 0x2545F4914F6CDD1DULL) >> 32);
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    return (uint32_t)((*rng * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static void on_idle(uv_idle_t *h);
 static void maybe_finish_close(sb_media_engine_t *e);
 
-static void enqueue(sb_media_engine_t *e, sb__media_req_t *req)
+void sb__media_post_req(sb_media_engine_t *e, sb__media_req_t *req)
 {
     req->next = NULL;
+    uv_mutex_lock(&e->done_lock);
     *e->req_tail = req;
     e->req_tail = &req->next;
-    if (!uv_is_active((uv_handle_t *)&e->idle))
-        uv_idle_start(&e->idle, on_idle);
+    uv_mutex_unlock(&e->done_lock);
+    uv_async_send(&e->done_async);
 }
 
-static void queue_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
-                       void *arg, int status)
+void sb__media_post_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
+                         void *arg, int status)
 {
     if (!cb)
         return;
@@ -58,7 +56,7 @@ static void queue_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
     req->cb = cb;
     req->arg = arg;
     req->status = status;
-    enqueue(ep->engine, req);
+    sb__media_post_req(ep->engine, req);
 }
 
 static void ep_unlink(sb_media_endpoint_t *ep)
@@ -73,37 +71,65 @@ static void ep_unlink(sb_media_endpoint_t *ep)
     e->n_eps--;
 }
 
-/* Delivers every completion queued so far; those queued by the callbacks
- * themselves wait for the next turn of the loop. */
-static void on_idle(uv_idle_t *h)
+static void worker_gone(sb_media_engine_t *e, sb__media_worker_t *w)
+{
+    if (w->threaded) {
+        uv_thread_join(&w->thread);
+        int rc = uv_loop_close(&w->own_loop);
+        sb_assert(rc == 0);
+    }
+    uv_mutex_destroy(&w->lock);
+    for (int i = 0; i < e->n_workers; i++)
+        if (e->workers[i] == w)
+            e->workers[i] = NULL;
+    free(w);
+    e->workers_alive--;
+}
+
+/* Delivers every completion and event queued so far, in order. */
+static void on_done_async(uv_async_t *h)
 {
     sb_media_engine_t *e = h->data;
+    uv_mutex_lock(&e->done_lock);
     sb__media_req_t *list = e->req_head;
     e->req_head = NULL;
     e->req_tail = &e->req_head;
+    uv_mutex_unlock(&e->done_lock);
     while (list) {
         sb__media_req_t *req = list;
         list = req->next;
-        if (req->kind == SB__REQ_FREE_EP) {
-            sb_media_endpoint_t *ep = req->ep;
+        sb_media_endpoint_t *ep = req->ep;
+        switch (req->kind) {
+        case SB__REQ_FREE_EP:
             if (req->cb)
                 req->cb(ep, 0, req->arg);
             ep_unlink(ep);
             free(ep);
-        } else {
-            req->cb(req->ep, req->status, req->arg);
-            if (!req->embedded)
-                free(req);
+            continue;               /* embedded in ep */
+        case SB__REQ_DONE:
+            if (req->clear_dtmf)
+                ep->cdtmf_busy = 0;
+            if (req->cb)
+                req->cb(ep, req->status, req->arg);
+            break;
+        case SB__REQ_EV_DTMF:
+            if (!ep->cdestroying && e->ev.on_dtmf)
+                e->ev.on_dtmf(ep, req->digit, req->duration_ms, e->ev.arg);
+            break;
+        case SB__REQ_EV_TIMEOUT:
+            if (!ep->cdestroying && e->ev.on_timeout)
+                e->ev.on_timeout(ep, e->ev.arg);
+            break;
+        case SB__REQ_WORKER_GONE:
+            worker_gone(e, req->worker);
+            break;
         }
+        free(req);
     }
-    if (!e->req_head)
-        uv_idle_stop(&e->idle);
     maybe_finish_close(e);
 }
 
 /* ---- the engine ---------------------------------------------------------- */
-
-static void on_sweep(uv_timer_t *t);
 
 static int parse_ip(const char *ip, unsigned port, struct sockaddr_storage *ss)
 {
@@ -132,6 +158,7 @@ int sb_media_engine_new(uv_loop_t *loop, const sb_media_opts_t *opts,
     int pmin = opts && opts->port_min ? opts->port_min : DEFAULT_PORT_MIN;
     int pmax = opts && opts->port_max ? opts->port_max : DEFAULT_PORT_MAX;
     int timeout_s = opts ? opts->timeout_s : 0;
+    int threads = opts ? opts->threads : 0;
     struct sockaddr_storage bind_addr, sdp_addr;
 
     if (parse_ip(bind_ip, 0, &bind_addr) || parse_ip(sdp_ip, 0, &sdp_addr))
@@ -143,6 +170,8 @@ int sb_media_engine_new(uv_loop_t *loop, const sb_media_opts_t *opts,
     if (pmin & 1)
         pmin++;
     if (pmin < 1 || pmax > 65535 || pmin + 1 > pmax || timeout_s < 0)
+        return SB_EINVAL;
+    if (threads < 0 || threads > MAX_THREADS)
         return SB_EINVAL;
 
     sb__media_g711_init();
@@ -162,19 +191,19 @@ int sb_media_engine_new(uv_loop_t *loop, const sb_media_opts_t *opts,
     /* Start somewhere in the range, so that a restarted server does not
      * hand out the ports its phones may still be sending to. */
     unsigned pairs = (e->port_max - e->port_min + 1) / 2;
-    e->next_port = e->port_min + 2 * (sb__media_random(e) % pairs);
+    e->next_port = e->port_min + 2 * (sb__media_random(&e->rng) % pairs);
 
-    uv_timer_init(loop, &e->sweep);
-    uv_idle_init(loop, &e->idle);
-    e->sweep.data = e;
-    e->idle.data = e;
-    e->open_handles = 2;
-    uint64_t every = e->timeout_ms ? e->timeout_ms / 4 : 1000;
-    if (every < 100)
-        every = 100;
-    if (every > 1000)
-        every = 1000;
-    uv_timer_start(&e->sweep, on_sweep, every, every);
+    /* Workers first, as far as it can fail (no handle yet), then the
+     * completion queue, then the workers' handles and threads. */
+    int rc = sb__media_workers_prepare(e, threads);
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    uv_mutex_init(&e->done_lock);
+    uv_async_init(loop, &e->done_async, on_done_async);
+    e->done_async.data = e;
+    sb__media_workers_run(e);
     *out = e;
     return 0;
 }
@@ -184,27 +213,55 @@ int sb_media_engine_endpoints(const sb_media_engine_t *engine)
     return engine->n_eps;
 }
 
-static void on_engine_handle_closed(uv_handle_t *h)
+void sb_media_engine_clock_stats(const sb_media_engine_t *e,
+                                 sb_media_clock_stats_t *out)
+{
+    int64_t playing = 0;
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < e->n_workers; i++) {
+        const sb__media_worker_t *w = e->workers[i];
+        if (!w)
+            continue;
+        out->ticks += __atomic_load_n(&w->ticks, __ATOMIC_RELAXED);
+        out->missed_ticks += __atomic_load_n(&w->missed_ticks, __ATOMIC_RELAXED);
+        out->frames += __atomic_load_n(&w->frames, __ATOMIC_RELAXED);
+        out->late_frames += __atomic_load_n(&w->late_frames, __ATOMIC_RELAXED);
+        /* Signed per worker: an endpoint that moved while it played is
+         * counted up on one worker and down on the other. */
+        playing += __atomic_load_n(&w->playing, __ATOMIC_RELAXED);
+    }
+    out->playing = playing > 0 ? (uint64_t)playing : 0;
+}
+
+static void on_engine_closed(uv_handle_t *h)
 {
     sb_media_engine_t *e = h->data;
-    if (--e->open_handles > 0)
-        return;
     sb_media_engine_closed_cb cb = e->closed_cb;
     void *arg = e->closed_arg;
+    uv_mutex_destroy(&e->done_lock);
+    free(e->workers);
     free(e);
     if (cb)
         cb(arg);
 }
 
-/* The engine goes once every endpoint is freed and every completion
- * delivered. */
+/* The engine goes once every endpoint is freed, then every worker. */
 static void maybe_finish_close(sb_media_engine_t *e)
 {
-    if (!e->closing || e->n_eps > 0 || e->req_head || e->closing > 1)
+    if (!e->closing || e->n_eps > 0)
         return;
-    e->closing = 2;
-    uv_close((uv_handle_t *)&e->sweep, on_engine_handle_closed);
-    uv_close((uv_handle_t *)&e->idle, on_engine_handle_closed);
+    if (e->closing == 1) {
+        e->closing = 2;
+        for (int i = 0; i < e->n_workers; i++) {
+            sb__media_msg_t *m = SB_NEW(sb__media_msg_t);
+            m->kind = SB__MSG_QUIT;
+            sb__media_post_msg(e->workers[i], m);
+        }
+    }
+    if (e->closing == 2 && e->workers_alive == 0) {
+        e->closing = 3;
+        uv_close((uv_handle_t *)&e->done_async, on_engine_closed);
+    }
 }
 
 void sb_media_engine_close(sb_media_engine_t *e, sb_media_engine_closed_cb cb,
@@ -215,12 +272,9 @@ void sb_media_engine_close(sb_media_engine_t *e, sb_media_engine_closed_cb cb,
     e->closing = 1;
     e->closed_cb = cb;
     e->closed_arg = arg;
-    uv_timer_stop(&e->sweep);
     for (sb_media_endpoint_t *ep = e->eps; ep; ep = ep->next)
-        if (!ep->destroying)
+        if (!ep->cdestroying)
             sb_media_endpoint_destroy(ep, NULL, NULL);
-    /* With nothing to wait for, close now; the callback still comes from
-     * the loop (uv_close). */
     maybe_finish_close(e);
 }
 
@@ -288,6 +342,19 @@ static int bind_pair(sb_media_engine_t *e, unsigned *port, int *fd_rtp,
     return SB_ELIMIT;
 }
 
+static sb__media_msg_t *msg_new(sb__msg_kind_t kind, sb_media_endpoint_t *ep)
+{
+    sb__media_msg_t *m = SB_NEW(sb__media_msg_t);
+    m->kind = kind;
+    m->ep = ep;
+    return m;
+}
+
+static void post(sb_media_endpoint_t *ep, sb__media_msg_t *m)
+{
+    sb__media_post_msg(ep->cw, m);
+}
+
 int sb_media_endpoint_create(sb_media_engine_t *e, sb_media_endpoint_t **out)
 {
     if (e->closing)
@@ -302,50 +369,30 @@ int sb_media_endpoint_create(sb_media_engine_t *e, sb_media_endpoint_t **out)
     ep->engine = e;
     ep->port = port;
     ep->rtp_fd = fd_rtp;
+    ep->rtcp_fd = fd_rtcp;
     ep->txq_tail = &ep->txq_head;
-    /* The poll handle needs its fd first; should it fail, nothing else is
-     * set up yet. */
-    rc = uv_poll_init(e->loop, &ep->rtp, fd_rtp);
-    if (rc) {
-        close(fd_rtp);
-        close(fd_rtcp);
-        free(ep);
-        return rc;
-    }
-    uv_udp_init(e->loop, &ep->rtcp);
-    uv_timer_init(e->loop, &ep->dtmf_timer);
-    ep->rtp.data = ep->rtcp.data = ep->dtmf_timer.data = ep;
-    ep->open_handles = 3;
-    /* Link first: from here on a failure goes through destroy. */
+    ep->play_tail = &ep->play_head;
+    sb__media_nego_default(&ep->nego);
+    ep->cnego = ep->nego;
+    sb__outstream_init(&ep->out, sb__media_random(&e->rng),
+                       (uint16_t)sb__media_random(&e->rng),
+                       sb__media_random(&e->rng));
+    ep->gen_ssrc = ~ep->out.ssrc;
+    ep->sess_id = sb__media_random(&e->rng) & 0x7FFFFFFF;
+    ep->sess_ver = 1;
     ep->next = e->eps;
     if (e->eps)
         e->eps->prev = ep;
     e->eps = ep;
     e->n_eps++;
-
-    rc = uv_udp_open(&ep->rtcp, fd_rtcp);
-    if (rc) {
-        close(fd_rtcp);
-        goto fail;
-    }
-    rc = uv_poll_start(&ep->rtp, UV_READABLE, sb__media_on_rtp_poll);
-    if (rc == 0)
-        rc = uv_udp_recv_start(&ep->rtcp, sb__media_alloc_cb,
-                               sb__media_on_rtcp);
-    if (rc)
-        goto fail;
-
-    sb__media_nego_default(&ep->nego);
-    sb__outstream_init(&ep->out, sb__media_random(e),
-                       (uint16_t)sb__media_random(e), sb__media_random(e));
-    ep->sess_id = sb__media_random(e) & 0x7FFFFFFF;
-    ep->sess_ver = 1;
+    /* Round robin: calls are alike, and a bridge moves one of its two
+     * endpoints next to the other (worker.c). */
+    ep->cw = e->workers[e->next_worker];
+    e->next_worker = (e->next_worker + 1) % e->n_workers;
+    ep->w = ep->cw;
+    post(ep, msg_new(SB__MSG_ADOPT, ep));
     *out = ep;
     return 0;
-
-fail:
-    sb_media_endpoint_destroy(ep, NULL, NULL);
-    return rc;
 }
 
 void sb_media_endpoint_set_data(sb_media_endpoint_t *ep, void *data)
@@ -365,12 +412,12 @@ unsigned sb_media_endpoint_port(const sb_media_endpoint_t *ep)
 
 sb_media_codec_t sb_media_endpoint_codec(const sb_media_endpoint_t *ep)
 {
-    return ep->nego.codec;
+    return ep->cnego.codec;
 }
 
 sb_media_endpoint_t *sb_media_endpoint_peer(const sb_media_endpoint_t *ep)
 {
-    return ep->peer;
+    return ep->cpeer;
 }
 
 /* ---- offer / answer -------------------------------------------------------- */
@@ -452,39 +499,28 @@ static int remote_addrs(const sb_media_endpoint_t *ep,
     return 0;
 }
 
-static void apply_remote(sb_media_endpoint_t *ep, const sb_media_desc_t *remote,
-                         const sb__nego_t *nego,
-                         const struct sockaddr_storage *rtp,
-                         const struct sockaddr_storage *rtcp)
+/* The negotiation result goes to the worker; the mirror keeps what the
+ * control side needs (codec, DTMF payload type). */
+static void post_remote(sb_media_endpoint_t *ep, const sb_media_desc_t *remote,
+                        const sb__nego_t *nego,
+                        const struct sockaddr_storage *rtp,
+                        const struct sockaddr_storage *rtcp)
 {
-    ep->nego = *nego;
-    /* A new address un-latches; the same one (a session refresh) keeps
-     * the address symmetric RTP found, which may differ from the SDP's
-     * behind a NAT. */
-    if (!ep->has_sdp_remote ||
-        !sb__media_addr_equal((const struct sockaddr *)rtp, &ep->sdp_remote)) {
-        ep->sdp_remote = *rtp;
-        ep->has_sdp_remote = 1;
-        sb__media_rtp_connect(ep, 0);
-        ep->remote = *rtp;
-        ep->latched = 0;
-    }
-    if (!ep->rtcp_latched)
-        ep->remote_rtcp = *rtcp;
-    ep->has_remote = remote->port != 0 && !is_unspecified(rtp);
-    ep->can_send = ep->has_remote && (remote->dir & SB_MEDIA_RECVONLY);
-    int expect = remote->port != 0 && (remote->dir & SB_MEDIA_SENDONLY);
-    if (expect && !ep->expect_rx) {
-        ep->last_rx_ms = uv_now(ep->engine->loop);
-        ep->timed_out = 0;
-    }
-    ep->expect_rx = expect;
-    ep->st.latched = ep->latched;
+    sb__media_msg_t *m = msg_new(SB__MSG_REMOTE, ep);
+    sb__remote_t *r = &m->u.remote;
+    r->nego = *nego;
+    r->rtp = *rtp;
+    r->rtcp = *rtcp;
+    r->has_remote = remote->port != 0 && !is_unspecified(rtp);
+    r->can_send = r->has_remote && (remote->dir & SB_MEDIA_RECVONLY);
+    r->expect_rx = remote->port != 0 && (remote->dir & SB_MEDIA_SENDONLY);
+    ep->cnego = *nego;
+    post(ep, m);
 }
 
 int sb_media_endpoint_offer(sb_media_endpoint_t *ep, sb_media_desc_t *local)
 {
-    if (ep->destroying)
+    if (ep->cdestroying)
         return SB_ESTATE;
     local_base(ep, local);
     sb__media_make_offer(local);
@@ -496,7 +532,7 @@ int sb_media_endpoint_answer(sb_media_endpoint_t *ep,
                              const sb_media_desc_t *remote,
                              sb_media_desc_t *local)
 {
-    if (ep->destroying)
+    if (ep->cdestroying)
         return SB_ESTATE;
     struct sockaddr_storage rtp, rtcp;
     int rc = remote_addrs(ep, remote, &rtp, &rtcp);
@@ -508,7 +544,7 @@ int sb_media_endpoint_answer(sb_media_endpoint_t *ep,
     rc = sb__media_make_answer(remote, &d, &nego);
     if (rc)
         return rc;
-    apply_remote(ep, remote, &nego, &rtp, &rtcp);
+    post_remote(ep, remote, &nego, &rtp, &rtcp);
     local_done(ep, &d);
     *local = d;
     return 0;
@@ -517,7 +553,7 @@ int sb_media_endpoint_answer(sb_media_endpoint_t *ep,
 int sb_media_endpoint_set_remote(sb_media_endpoint_t *ep,
                                  const sb_media_desc_t *remote)
 {
-    if (ep->destroying || !ep->has_local)
+    if (ep->cdestroying || !ep->has_local)
         return SB_ESTATE;
     struct sockaddr_storage rtp, rtcp;
     int rc = remote_addrs(ep, remote, &rtp, &rtcp);
@@ -529,22 +565,18 @@ int sb_media_endpoint_set_remote(sb_media_endpoint_t *ep,
     rc = sb__media_read_answer(&offered, remote, &nego);
     if (rc)
         return rc;
-    apply_remote(ep, remote, &nego, &rtp, &rtcp);
+    post_remote(ep, remote, &nego, &rtp, &rtcp);
     return 0;
 }
 
 /* ---- bridging ---------------------------------------------------------------- */
 
-static void unbridge(sb_media_endpoint_t *ep)
+static void cunbridge(sb_media_endpoint_t *ep)
 {
-    sb_media_endpoint_t *p = ep->peer;
-    if (!p)
-        return;
-    p->peer = NULL;
-    ep->peer = NULL;
-    /* Whatever comes next towards either phone is a new source. */
-    sb__outstream_reset(&p->out);
-    sb__outstream_reset(&ep->out);
+    if (ep->cpeer) {
+        ep->cpeer->cpeer = NULL;
+        ep->cpeer = NULL;
+    }
 }
 
 int sb_media_connect(sb_media_endpoint_t *a, sb_media_endpoint_t *b,
@@ -552,97 +584,50 @@ int sb_media_connect(sb_media_endpoint_t *a, sb_media_endpoint_t *b,
 {
     if (a == b || a->engine != b->engine)
         return SB_EINVAL;
-    if (a->destroying || b->destroying)
+    if (a->cdestroying || b->cdestroying)
         return SB_ESTATE;
-    if (a->peer != b) {
-        unbridge(a);
-        unbridge(b);
-        a->peer = b;
-        b->peer = a;
+    if (a->cpeer != b) {
+        cunbridge(a);
+        cunbridge(b);
+        a->cpeer = b;
+        b->cpeer = a;
     }
-    queue_done(a, cb, arg, 0);
+    /* Bridged endpoints live on one worker, so that a packet never
+     * crosses threads: b moves to a's. */
+    if (b->cw != a->cw) {
+        sb__media_msg_t *mv = msg_new(SB__MSG_MIGRATE, b);
+        mv->to = a->cw;
+        post(b, mv);
+        b->cw = a->cw;
+    }
+    sb__media_msg_t *m = msg_new(SB__MSG_CONNECT, a);
+    m->peer = b;
+    m->cb = cb;
+    m->arg = arg;
+    post(a, m);
     return 0;
 }
 
 int sb_media_disconnect(sb_media_endpoint_t *ep, sb_media_done_cb cb,
                         void *arg)
 {
-    if (ep->destroying)
+    if (ep->cdestroying)
         return SB_ESTATE;
-    unbridge(ep);
-    queue_done(ep, cb, arg, 0);
+    cunbridge(ep);
+    sb__media_msg_t *m = msg_new(SB__MSG_DISCONNECT, ep);
+    m->cb = cb;
+    m->arg = arg;
+    post(ep, m);
     return 0;
 }
 
-/* ---- DTMF generation ----------------------------------------------------------- */
-
-static void dtmf_finish(sb_media_endpoint_t *ep, int status)
-{
-    sb__dtmf_tx_t *t = &ep->txd;
-    uv_timer_stop(&ep->dtmf_timer);
-    t->active = 0;
-    sb__outstream_reset(&ep->out);
-    queue_done(ep, t->cb, t->arg, status);
-    t->cb = NULL;
-}
-
-static void dtmf_send(sb_media_endpoint_t *ep, int end)
-{
-    sb__dtmf_tx_t *t = &ep->txd;
-    sb__dtmf_t ev = {
-        .event = sb__dtmf_event_of(t->digits[t->index]),
-        .end = end,
-        .volume = DTMF_VOLUME,
-        .duration = (uint16_t)t->cur_dur,
-    };
-    sb__media_send_dtmf_packet(ep, t->first, &ev);
-    t->first = 0;
-}
-
-static void on_dtmf_tick(uv_timer_t *timer)
-{
-    sb_media_endpoint_t *ep = timer->data;
-    sb__dtmf_tx_t *t = &ep->txd;
-    switch (t->phase) {
-    case SB__TXD_TONE:
-        t->cur_dur += DTMF_TICK_SAMPLES;
-        if (t->cur_dur >= t->dur_samples) {
-            t->cur_dur = t->dur_samples;
-            t->phase = SB__TXD_END;
-            t->phase_ticks = 1;
-            dtmf_send(ep, 1);
-        } else {
-            dtmf_send(ep, 0);
-        }
-        break;
-    case SB__TXD_END:
-        dtmf_send(ep, 1);
-        if (++t->phase_ticks >= DTMF_END_PACKETS) {
-            t->phase = SB__TXD_GAP;
-            t->phase_ticks = 0;
-        }
-        break;
-    case SB__TXD_GAP:
-        if (++t->phase_ticks < DTMF_GAP_TICKS)
-            break;
-        if (++t->index >= t->count) {
-            dtmf_finish(ep, 0);
-            return;
-        }
-        t->phase = SB__TXD_TONE;
-        t->event_ts = (t->tick + 1) * DTMF_TICK_SAMPLES;
-        t->cur_dur = 0;
-        t->first = 1;
-        break;
-    }
-    t->tick++;
-}
+/* ---- DTMF generation and playback ------------------------------------------------ */
 
 int sb_media_endpoint_send_dtmf(sb_media_endpoint_t *ep, const char *digits,
                                 int duration_ms, sb_media_done_cb cb,
                                 void *arg)
 {
-    if (ep->destroying)
+    if (ep->cdestroying)
         return SB_ESTATE;
     size_t n = digits ? strlen(digits) : 0;
     if (n == 0 || n > SB__DTMF_MAX_DIGITS)
@@ -654,24 +639,40 @@ int sb_media_endpoint_send_dtmf(sb_media_endpoint_t *ep, const char *digits,
         duration_ms = 100;
     if (duration_ms < 40 || duration_ms > 5000)
         return SB_EINVAL;
-    if (ep->nego.tx_dtmf_pt < 0)
+    if (ep->cnego.tx_dtmf_pt < 0)
         return SB_ECODEC;
-    if (ep->txd.active)
+    if (ep->cdtmf_busy)
         return SB_EBUSY;
+    ep->cdtmf_busy = 1;
+    sb__media_msg_t *m = msg_new(SB__MSG_DTMF, ep);
+    memcpy(m->u.dtmf.digits, digits, n + 1);
+    m->u.dtmf.dur_samples = (uint32_t)duration_ms * SB__RTP_CLOCK_KHZ;
+    m->cb = cb;
+    m->arg = arg;
+    post(ep, m);
+    return 0;
+}
 
-    sb__dtmf_tx_t *t = &ep->txd;
-    memset(t, 0, sizeof(*t));
-    memcpy(t->digits, digits, n + 1);
-    t->count = (int)n;
-    t->dur_samples = (uint32_t)duration_ms * SB__RTP_CLOCK_KHZ;
-    t->phase = SB__TXD_TONE;
-    t->first = 1;
-    t->cb = cb;
-    t->arg = arg;
-    t->active = 1;
-    /* Generated packets are a new source for the phone's stream. */
-    sb__outstream_reset(&ep->out);
-    uv_timer_start(&ep->dtmf_timer, on_dtmf_tick, 0, DTMF_TICK_MS);
+int sb_media_endpoint_play(sb_media_endpoint_t *ep, const sb_media_play_t *src,
+                           sb_media_done_cb cb, void *arg)
+{
+    if (ep->cdestroying)
+        return SB_ESTATE;
+    sb__play_item_t *item;
+    int rc = sb__media_play_item_new(src, cb, arg, &item);
+    if (rc)
+        return rc;
+    sb__media_msg_t *m = msg_new(SB__MSG_PLAY, ep);
+    m->u.play = item;
+    post(ep, m);
+    return 0;
+}
+
+int sb_media_endpoint_stop(sb_media_endpoint_t *ep)
+{
+    if (ep->cdestroying)
+        return SB_ESTATE;
+    post(ep, msg_new(SB__MSG_STOP, ep));
     return 0;
 }
 
@@ -682,62 +683,20 @@ void sb_media_endpoint_stats(const sb_media_endpoint_t *ep,
 {
     *out = ep->st;
     out->rx_lost = sb__rxstats_lost(&ep->rx);
-    out->latched = ep->latched;
-}
-
-static void on_ep_handle_closed(uv_handle_t *h)
-{
-    sb_media_endpoint_t *ep = h->data;
-    if (--ep->open_handles > 0)
-        return;
-    ep->free_req.kind = SB__REQ_FREE_EP;
-    ep->free_req.ep = ep;
-    ep->free_req.embedded = 1;
-    enqueue(ep->engine, &ep->free_req);
 }
 
 int sb_media_endpoint_destroy(sb_media_endpoint_t *ep, sb_media_done_cb cb,
                               void *arg)
 {
-    if (ep->destroying)
+    if (ep->cdestroying)
         return SB_ESTATE;
-    ep->destroying = 1;
-    unbridge(ep);
-    if (ep->txd.active)
-        dtmf_finish(ep, SB_ECANCELED);
+    ep->cdestroying = 1;
+    cunbridge(ep);
+    ep->free_req.kind = SB__REQ_FREE_EP;
+    ep->free_req.ep = ep;
+    ep->free_req.embedded = 1;
     ep->free_req.cb = cb;
     ep->free_req.arg = arg;
-    /* Closing a poll handle stops it at once, so the fd can go now. */
-    uv_close((uv_handle_t *)&ep->rtp, on_ep_handle_closed);
-    close(ep->rtp_fd);
-    ep->rtp_fd = -1;
-    sb__media_txq_clear(ep);
-    uv_close((uv_handle_t *)&ep->rtcp, on_ep_handle_closed);
-    uv_close((uv_handle_t *)&ep->dtmf_timer, on_ep_handle_closed);
+    post(ep, msg_new(SB__MSG_DESTROY, ep));
     return 0;
-}
-
-/* ---- the sweep: timeouts, stale DTMF, RTCP ------------------------------------------ */
-
-static void on_sweep(uv_timer_t *t)
-{
-    sb_media_engine_t *e = t->data;
-    uint64_t now = uv_now(e->loop);
-    /* Destroyed endpoints stay linked until freed from the queue, so the
-     * list survives callbacks that destroy or create endpoints. */
-    for (sb_media_endpoint_t *ep = e->eps; ep && !e->closing; ep = ep->next) {
-        if (ep->destroying)
-            continue;
-        sb__media_flush_dtmf(ep, now);
-        if (ep->destroying)
-            continue;
-        sb__media_rtcp_tick(ep, now);
-        sb__media_relatch_check(ep, now);
-        if (e->timeout_ms && ep->expect_rx && !ep->timed_out &&
-            now - ep->last_rx_ms >= e->timeout_ms) {
-            ep->timed_out = 1;
-            if (e->ev.on_timeout)
-                e->ev.on_timeout(ep, e->ev.arg);
-        }
-    }
 }

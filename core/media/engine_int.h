@@ -19,6 +19,10 @@
 #define SB__RXBUF_SIZE 4096
 #define SB__DTMF_MAX_DIGITS 32
 #define SB__MAX_QUEUED_SENDS 64
+#define SB__FRAME_SAMPLES 160       /* 20 ms at 8 kHz */
+#define SB__TICK_NS 20000000ULL
+
+typedef struct sb__media_worker_s sb__media_worker_t;
 
 /* An RTP packet the kernel could not take yet (send buffer full), kept in
  * order until the socket is writable again. */
@@ -28,12 +32,18 @@ typedef struct sb__txq_s {
     uint8_t data[];
 } sb__txq_t;
 
+/* ---- messages between the caller's loop and the workers ---------------- */
+
+/* Worker to caller: completions and events, delivered on the engine's
+ * loop in the order the worker queued them. */
 typedef enum {
-    SB__REQ_DONE = 0,           /* call cb(ep, status) */
-    SB__REQ_FREE_EP             /* call cb(ep, 0), then free ep */
+    SB__REQ_DONE = 0,           /* cb(ep, status) */
+    SB__REQ_FREE_EP,            /* cb(ep, 0), then free ep */
+    SB__REQ_EV_DTMF,            /* events.on_dtmf(ep, digit, ms) */
+    SB__REQ_EV_TIMEOUT,         /* events.on_timeout(ep) */
+    SB__REQ_WORKER_GONE         /* the worker closed its handles */
 } sb__req_kind_t;
 
-/* One completion waiting to be delivered from the loop. */
 typedef struct sb__media_req_s {
     struct sb__media_req_s *next;
     sb__req_kind_t kind;
@@ -42,7 +52,55 @@ typedef struct sb__media_req_s {
     void *arg;
     int status;
     int embedded;               /* part of the endpoint: not freed alone */
+    int clear_dtmf;             /* ends the RFC 4733 request (DONE) */
+    char digit;
+    int duration_ms;
+    sb__media_worker_t *worker; /* WORKER_GONE */
 } sb__media_req_t;
+
+/* Caller to worker: everything that touches the packet path. */
+typedef enum {
+    SB__MSG_ADOPT,              /* start polling ep's sockets here */
+    SB__MSG_REMOTE,             /* new negotiation result */
+    SB__MSG_CONNECT,            /* bridge ep with peer */
+    SB__MSG_DISCONNECT,
+    SB__MSG_DTMF,               /* RFC 4733 digits */
+    SB__MSG_PLAY,               /* queue a source */
+    SB__MSG_STOP,               /* stop playing, empty the queue */
+    SB__MSG_MIGRATE,            /* move ep to another worker */
+    SB__MSG_DESTROY,
+    SB__MSG_QUIT                /* the engine closes: close the worker */
+} sb__msg_kind_t;
+
+typedef struct sb__remote_s {
+    sb__nego_t nego;
+    struct sockaddr_storage rtp, rtcp;
+    int has_remote;             /* port != 0 and a usable address */
+    int can_send;
+    int expect_rx;
+} sb__remote_t;
+
+typedef struct sb__play_item_s sb__play_item_t;
+
+typedef struct sb__media_msg_s {
+    struct sb__media_msg_s *next;
+    sb__msg_kind_t kind;
+    sb_media_endpoint_t *ep;
+    sb_media_endpoint_t *peer;  /* CONNECT */
+    sb__media_worker_t *to;     /* MIGRATE */
+    sb_media_done_cb cb;
+    void *arg;
+    union {
+        sb__remote_t remote;
+        struct {
+            char digits[SB__DTMF_MAX_DIGITS + 1];
+            uint32_t dur_samples;
+        } dtmf;
+        sb__play_item_t *play;
+    } u;
+} sb__media_msg_t;
+
+/* ---- received and generated DTMF ------------------------------------------ */
 
 /* What the endpoint's phone has sent as telephone-events. */
 typedef struct sb__dtmf_rx_s {
@@ -56,7 +114,8 @@ typedef struct sb__dtmf_rx_s {
 
 typedef enum { SB__TXD_TONE, SB__TXD_END, SB__TXD_GAP } sb__txd_phase_t;
 
-/* Digits being generated towards the phone. */
+/* Digits being generated towards the phone as RFC 4733 events, one packet
+ * per tick of the worker's clock. */
 typedef struct sb__dtmf_tx_s {
     int active;
     char digits[SB__DTMF_MAX_DIGITS + 1];
@@ -73,6 +132,54 @@ typedef struct sb__dtmf_tx_s {
     void *arg;
 } sb__dtmf_tx_t;
 
+/* ---- playback (play.c) ----------------------------------------------------- */
+
+typedef enum {
+    SB__SRC_SILENCE,
+    SB__SRC_AUDIO,
+    SB__SRC_TONE,
+    SB__SRC_DIGITS
+} sb__src_kind_t;
+
+/* One tone: up to two frequencies and an on/off cadence of up to four
+ * steps (ms; 0 ends the list), repeated. */
+typedef struct sb__tone_s {
+    uint16_t f1, f2;            /* Hz; f2 0 for a single frequency */
+    int16_t amp;                /* peak of each component */
+    uint16_t cadence[4];        /* on, off, on, off; {0} = continuous */
+} sb__tone_t;
+
+/* One queued source. Owner: the endpoint's worker once queued (the
+ * caller's loop before); freed by the worker, its audio reference too. */
+struct sb__play_item_s {
+    sb__play_item_t *next;
+    sb__src_kind_t kind;
+    sb_media_audio_t *audio;    /* AUDIO: one reference */
+    sb__tone_t tone;            /* TONE */
+    char digits[65];            /* DIGITS */
+    int loop;                   /* plays left; 0 = endless */
+    uint64_t samples_left;      /* SILENCE and TONE with ms; 0 = endless */
+    /* position */
+    size_t pos;                 /* AUDIO: sample; DIGITS: digit index */
+    uint32_t phase_samples;     /* TONE/DIGITS: samples into the step */
+    int step;                   /* TONE cadence step, DIGITS on/off */
+    uint32_t ph1, ph2;          /* oscillator phases, 2^32 = one cycle */
+    sb_media_done_cb cb;
+    void *arg;
+};
+
+/* Builds the tone named by name ("ringback", "busy:gb", "beep", ...).
+ * Returns 0 or SB_EINVAL for an unknown name. Pure. */
+int sb__media_tone_parse(const char *name, sb__tone_t *out);
+/* Renders the next n samples of item (TONE, DIGITS or SILENCE) as linear
+ * PCM into pcm; returns 1 when the item ended within these samples (the
+ * rest is silence). Pure, for the unit tests too. */
+int sb__media_play_render(sb__play_item_t *item, int16_t *pcm, size_t n);
+/* Validates and builds a queued item from src. Returns 0 or SB_EINVAL. */
+int sb__media_play_item_new(const sb_media_play_t *src, sb_media_done_cb cb,
+                            void *arg, sb__play_item_t **out);
+void sb__media_play_item_free(sb__play_item_t *item);
+
 /* The description we last produced. Its address and port are the
  * engine's and the endpoint's, so only what varies is kept: our offers and
  * answers carry at most three formats (negotiate.c), where a phone's
@@ -86,26 +193,33 @@ typedef struct sb__local_s {
     unsigned ptime;
 } sb__local_t;
 
-/* Field order matters: the first block is what every relayed packet reads
+/* An endpoint has two sides. The worker side (the packet path, sockets,
+ * playback) is touched only by the worker that owns the endpoint now
+ * (owner); the control side (descriptions, the caller's mirror of the
+ * bridge and negotiation, the list links) only by the engine's loop. They
+ * meet only through messages.
+ *
+ * Field order matters: the first block is what every relayed packet reads
  * or writes, on the endpoint it came in on and on its peer, kept together
  * so that a packet touches a few cache lines of each (with 4,000 endpoints
  * the working set does not fit the cache, and a scattered layout cost a
- * miss per field). Everything after it is set-up, timers and DTMF. */
+ * miss per field). */
 struct sb_media_endpoint_s {
-    /* ---- the packet path ---- */
+    /* ---- worker side: the packet path ---- */
     /* The RTP socket is read and written directly (one recv per
      * readiness, send), not through uv_udp_t: at 50 packets/s per socket
      * libuv's read-until-EAGAIN doubles the receive syscalls. */
     uv_poll_t rtp;
-    sb_media_engine_t *engine;
-    sb_media_endpoint_t *peer;  /* bridged to, borrowed */
-    int rtp_fd;                 /* owned; closed after the poll handle */
-    int destroying;
+    sb__media_worker_t *w;      /* the worker whose thread runs the above */
+    sb_media_endpoint_t *peer;  /* bridged to, borrowed; same worker */
+    int rtp_fd;                 /* owned; closed at destroy */
+    int destroying;             /* worker side */
     int connected;              /* rtp_fd is connect()ed to remote */
     int latched, rtcp_latched;
     int has_remote;             /* remote holds a usable address */
     int can_send;               /* ... and the phone wants media */
     int timed_out;
+    int playing;                /* a source replaces the relayed audio */
     uint64_t last_rx_ms;
     sb__txq_t *txq_head;        /* RTP packets waiting for POLLOUT */
     sb__txq_t **txq_tail;
@@ -118,58 +232,134 @@ struct sb_media_endpoint_s {
     struct sockaddr_storage remote;         /* RTP destination (latched) */
     sb__dtmf_rx_t rxd;
 
-    /* ---- the rest ---- */
-    sb_media_endpoint_t *prev, *next;   /* engine's list */
-    uv_udp_t rtcp;
-    uv_timer_t dtmf_timer;
+    /* ---- worker side: the rest ---- */
+    sb_media_endpoint_t *wprev, *wnext;     /* worker's list */
+    sb_media_endpoint_t *cprev, *cnext;     /* worker's clocked list */
+    int clocked;                /* on the clocked list */
+    sb__play_item_t *play_head; /* queue; head plays */
+    sb__play_item_t **play_tail;
+    sb__play_item_t *fin_head;  /* played out, reported next tick */
+    uint16_t gen_seq;           /* generated stream's own seq and ts */
+    uint32_t gen_ts;
+    uint32_t gen_ssrc;
+    int gen_first;              /* next generated frame opens a source */
+    uv_poll_t rtcp;
+    int rtcp_fd;                /* owned; closed at destroy */
     int open_handles;
-    void *data;                 /* the user's, borrowed */
-    unsigned port;
-
-    /* offer/answer */
-    sb__local_t local;          /* last description we produced */
-    int has_local;
-    uint64_t sess_id, sess_ver;
-
-    /* the phone */
+    int adopted;                /* handles initialised on w's loop */
     struct sockaddr_storage sdp_remote;     /* RTP address the SDP gave */
     struct sockaddr_storage remote_rtcp;
     int has_sdp_remote;
     int expect_rx;              /* the phone said it sends */
-
     uint64_t next_rtcp_ms;
     uint32_t rtcp_expected_prior, rtcp_received_prior;
-
+    sb__media_worker_t *move_to;    /* MIGRATE: where it goes */
+    sb__media_worker_t *owner;  /* atomic: the worker holding the struct;
+                                   NULL while it moves between workers */
     sb__media_req_t free_req;   /* the destroy completion */
+
+    /* ---- control side (the engine's loop) ---- */
+    sb_media_engine_t *engine;
+    sb_media_endpoint_t *prev, *next;   /* engine's list */
+    sb__media_worker_t *cw;     /* where messages for ep go */
+    sb_media_endpoint_t *cpeer; /* mirror of the bridge */
+    sb__nego_t cnego;           /* mirror of the negotiation */
+    int cdestroying;
+    int cdtmf_busy;             /* RFC 4733 digits under way */
+    void *data;                 /* the user's, borrowed */
+    unsigned port;
+    sb__local_t local;          /* last description we produced */
+    int has_local;
+    uint64_t sess_id, sess_ver;
+    struct sockaddr_storage csdp_remote;    /* mirror, for set_remote */
+    int chas_sdp_remote;
+};
+
+/* A media worker: a loop (its own thread's, or the engine's when
+ * opts.threads is 0) that owns the packet path of its endpoints, with one
+ * 20 ms clock (a timerfd) for everything they generate. */
+struct sb__media_worker_s {
+    sb_media_engine_t *engine;
+    int index;
+    uv_loop_t *loop;
+    uv_loop_t own_loop;         /* when threaded */
+    uv_thread_t thread;
+    int threaded;
+    uv_async_t wake;            /* messages are queued */
+    uv_mutex_t lock;            /* guards the message queue */
+    sb__media_msg_t *in_head, **in_tail;
+    uv_timer_t sweep;
+    uv_poll_t clock;
+    int clock_fd;               /* timerfd, CLOCK_MONOTONIC, absolute */
+    uint64_t clock_base_ns;     /* the first deadline */
+    uint64_t clock_seen;        /* ticks handled since the base */
+    sb__media_msg_t *held;      /* waiting for an endpoint in transit */
+    sb_media_endpoint_t *eps;   /* endpoints owned here */
+    sb_media_endpoint_t *clocked;   /* those that generate audio */
+    int n_eps;
+    int open_handles;
+    int quitting;
+    uint64_t rng;
+    /* Counters, written here, read by the engine's loop (stats). */
+    uint64_t ticks, missed_ticks, frames, late_frames;
+    int64_t playing;
+    uint8_t rxbuf[SB__RXBUF_SIZE] __attribute__((aligned(16)));
 };
 
 struct sb_media_engine_s {
-    uv_loop_t *loop;            /* borrowed */
+    uv_loop_t *loop;            /* borrowed: the caller's */
     sb_media_events_t ev;
     struct sockaddr_storage bind_addr;
     char sdp_ip[64];
     int sdp_ipv6;
     unsigned port_min, port_max, next_port;
     uint64_t timeout_ms;
-    uv_timer_t sweep;
-    uv_idle_t idle;             /* runs while completions are queued */
+    uv_async_t done_async;      /* completions are queued */
+    uv_mutex_t done_lock;
     sb__media_req_t *req_head;
     sb__media_req_t **req_tail;
     sb_media_endpoint_t *eps;
     int n_eps;
+    sb__media_worker_t **workers;
+    int n_workers;
+    int next_worker;
+    int workers_alive;
     int closing;
-    int open_handles;
     sb_media_engine_closed_cb closed_cb;
     void *closed_arg;
     uint64_t rng;
-    uint8_t rxbuf[SB__RXBUF_SIZE] __attribute__((aligned(16)));
 };
 
 /* engine.c */
-uint32_t sb__media_random(sb_media_engine_t *engine);
+uint32_t sb__media_random(uint64_t *rng);
+/* Queues a completion or event for the engine's loop (any thread). */
+void sb__media_post_req(sb_media_engine_t *e, sb__media_req_t *req);
+void sb__media_post_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
+                         void *arg, int status);
+/* worker.c */
+/* Allocates opts.threads workers (at least one) and their clocks; no
+ * handle yet. Returns 0, or a libuv error with nothing left allocated. */
+int sb__media_workers_prepare(sb_media_engine_t *e, int threads);
+/* Initialises the workers' handles and starts their threads. */
+void sb__media_workers_run(sb_media_engine_t *e);
+void sb__media_post_msg(sb__media_worker_t *w, sb__media_msg_t *m);
+/* Called on the worker's loop for each message. */
+void sb__media_worker_handle(sb__media_worker_t *w, sb__media_msg_t *m);
+/* play.c, on the worker's loop */
+void sb__media_clock_add(sb_media_endpoint_t *ep);
+void sb__media_clock_remove(sb_media_endpoint_t *ep);
+void sb__media_clock_tick(sb__media_worker_t *w);
+void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item);
+void sb__media_play_stop(sb_media_endpoint_t *ep, int status);
+void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,
+                          uint32_t dur_samples, sb_media_done_cb cb,
+                          void *arg);
+void sb__media_dtmf_finish(sb_media_endpoint_t *ep, int status);
+/* Completes an RFC 4733 request (clears the caller's busy mark). */
+void sb__media_post_dtmf_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
+                              void *arg, int status);
 
-/* relay.c */
-void sb__media_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf);
+/* relay.c, on the worker's loop */
 /* The RTP socket's poll callback: reads one packet per readiness and
  * flushes queued sends when writable. */
 void sb__media_on_rtp_poll(uv_poll_t *h, int status, int events);
@@ -181,8 +371,12 @@ void sb__media_rtp_connect(sb_media_endpoint_t *ep, int on);
 /* Un-connects a latched endpoint whose phone fell silent, so that it may
  * re-latch from a new address (sweep). */
 void sb__media_relatch_check(sb_media_endpoint_t *ep, uint64_t now);
-void sb__media_on_rtcp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                       const struct sockaddr *addr, unsigned flags);
+/* The RTCP socket's poll callback: counts reports, latches the source. */
+void sb__media_on_rtcp_poll(uv_poll_t *h, int status, int events);
+/* Sends one generated audio frame (payload in the endpoint's codec)
+ * through its output stream. */
+void sb__media_send_frame(sb_media_endpoint_t *ep, const uint8_t *payload,
+                          size_t n, uint64_t now_ms);
 /* Sends n bytes of p from ep's RTP (rtcp = 0) or RTCP socket to the
  * phone; counts in ep's stats. */
 void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,

@@ -92,6 +92,9 @@ typedef struct sb_media_opts_s {
     int port_min;               /* even RTP ports from this; 0: 20000 */
     int port_max;               /* highest RTCP port; 0: 30000 */
     int timeout_s;              /* no-RTP timeout, seconds; 0: never */
+    int threads;                /* media workers, each a thread with its
+                                   own loop; 0: run on the caller's loop
+                                   (tests, tools) */
 } sb_media_opts_t;
 
 /* Events the engine reports upward. Each callback may be NULL. They run on
@@ -236,6 +239,304 @@ void sb_media_endpoint_stats(const sb_media_endpoint_t *ep,
  * being destroyed). */
 int sb_media_endpoint_destroy(sb_media_endpoint_t *ep, sb_media_done_cb cb,
                               void *arg);
+
+/* ---- audio: decoded sound, ready to send (audio.c) ---------------------- */
+
+/* A sound decoded once into 8 kHz mono, kept in the three forms the engine
+ * sends or mixes: linear PCM16, mu-law and A-law, each nsamples long.
+ * Immutable once made, and reference-counted with atomics, so the cache,
+ * a player on a media worker and a TTS job may all hold it from different
+ * threads. Owner: whoever holds a reference; the last unref frees it. */
+typedef struct sb_media_audio_s {
+    int refs;                   /* atomic; use ref/unref */
+    size_t nsamples;            /* 8 kHz samples (160 per 20 ms frame) */
+    int16_t *pcm;               /* linear */
+    uint8_t *ulaw;              /* G.711 mu-law */
+    uint8_t *alaw;              /* G.711 A-law */
+    size_t bytes;               /* memory held, for cache accounting */
+} sb_media_audio_t;
+
+/* Limits a decode enforces. 0 fields take the defaults below. */
+typedef struct sb_media_audio_limits_s {
+    size_t max_bytes;           /* input size; default 32 MiB */
+    unsigned max_seconds;       /* decoded length; default 3600 */
+} sb_media_audio_limits_t;
+
+/* Takes a new reference; returns a. */
+sb_media_audio_t *sb_media_audio_ref(sb_media_audio_t *a);
+/* Drops one reference (a may be NULL); frees on the last. Thread-safe. */
+void sb_media_audio_unref(sb_media_audio_t *a);
+/* Length in milliseconds. */
+uint64_t sb_media_audio_ms(const sb_media_audio_t *a);
+
+/* Makes audio from n samples of mono linear PCM (borrowed) at rate Hz
+ * (8000..192000), resampled to 8 kHz with speexdsp. Returns 0 and *out
+ * (one reference, owned), SB_EINVAL for a bad rate, SB_ETOOBIG past
+ * 3600 s. Blocking CPU work: call it off the event loop for long input. */
+int sb_media_audio_from_pcm(const int16_t *pcm, size_t n, unsigned rate,
+                            sb_media_audio_t **out);
+
+/* Sniffs data's first bytes: returns "wav", "mp3", or NULL when they are
+ * neither (RIFF/WAVE, ID3 tag or an MPEG audio frame sync; also AU, AIFF
+ * and FLAC as "au", "aiff", "flac", which libsndfile reads too). Pure. */
+const char *sb_media_audio_sniff(const void *data, size_t len);
+
+/* Decodes a whole file held in memory (borrowed): WAV (PCM 8/16/24/32 bit,
+ * float, mu-law, A-law, any rate and channel count) or MP3, through
+ * libsndfile; mixes down to mono and resamples to 8 kHz. content_type
+ * (may be NULL) is only a hint: the bytes decide. lim may be NULL.
+ * Returns 0 and *out (owned reference); SB_EFORMAT when the bytes are not
+ * audio, are corrupt or truncated, or decode to nothing; SB_ETOOBIG past
+ * a limit. When why is not NULL, a one-line reason is written there on
+ * failure ("not a WAV or MP3 file", "truncated data chunk"). Blocking:
+ * call it from the thread pool, never from a loop thread. */
+int sb_media_audio_decode(const void *data, size_t len,
+                          const char *content_type,
+                          const sb_media_audio_limits_t *lim,
+                          sb_media_audio_t **out, char *why, size_t whylen);
+
+/* ---- text-to-speech (tts.c) ---------------------------------------------- */
+
+typedef struct sb_media_tts_s sb_media_tts_t;
+typedef struct sb_media_tts_req_s sb_media_tts_req_t;
+
+typedef struct sb_media_tts_opts_s {
+    size_t cache_bytes;         /* memory for synthesized prompts; 0: 64 MiB */
+    size_t max_chars;           /* longest text; 0: 4096 */
+    const char *data_path;      /* espeak-ng data; NULL: the library's.
+                                   espeak-ng starts once per process: every
+                                   later synthesizer must name the same */
+} sb_media_tts_opts_t;
+
+/* Set in done's flags when the language was not known and English was
+ * used instead (the caller writes a Notification). */
+#define SB_MEDIA_TTS_LANG_FALLBACK 1
+
+/* status 0: audio is one reference, owned by the callee (unref it).
+ * Otherwise audio is NULL and status is SB_EINVAL (empty text), SB_ETOOBIG
+ * (too long), SB_EMEDIA (the synthesizer failed) or SB_ECANCELED. Runs on
+ * the loop given to sb_media_tts_new, never inside sb_media_tts_synth. */
+typedef void (*sb_media_tts_done_cb)(int status, sb_media_audio_t *audio,
+                                     int flags, void *arg);
+typedef void (*sb_media_tts_closed_cb)(void *arg);
+
+/* Starts the synthesizer: one dedicated thread owns espeak-ng (it keeps
+ * global state, so never more than one). Completions come back on loop
+ * (borrowed). Returns 0 and *out (owned: sb_media_tts_close), SB_EMEDIA
+ * when espeak-ng cannot start (no data, or other data than it was first
+ * started with), or SB_EBUSY while another
+ * synthesizer of the process is alive (until its close returns). The
+ * synthesizer keeps loop alive only while a request awaits its callback. */
+int sb_media_tts_new(uv_loop_t *loop, const sb_media_tts_opts_t *opts,
+                     sb_media_tts_t **out);
+
+/* Maps Restcomm's and Twilio's voice ("man", "woman", "alice", "Polly.*"
+ * and others: man) and language ("en", "en-US", "en-gb", "es", "fr-FR",
+ * "pt-BR", ...; NULL: "en") to an espeak-ng voice name written to out
+ * ("en-us", "en-gb-x-rp", "es", ...; "+f2" appended for a woman). Returns
+ * 1 when the language was known, 0 when out falls back to English. Pure. */
+int sb_media_tts_voice(const char *voice, const char *language, char *out,
+                       size_t outlen);
+
+/* Synthesizes text (borrowed, UTF-8; SSML is not interpreted) or returns
+ * the cached audio of the same text in the same espeak-ng voice, always
+ * through cb, later. Concurrent requests for one key share one synthesis.
+ * cb may be NULL (a prefetch: the result is only cached). Returns 0 and,
+ * when req is not NULL, *req (borrowed; valid until cb runs or
+ * sb_media_tts_cancel), or
+ * SB_EINVAL (empty or whitespace-only text) / SB_ETOOBIG (longer than
+ * max_chars, counted in UTF-8 code points) / SB_ESTATE (closing) without
+ * calling cb. */
+int sb_media_tts_synth(sb_media_tts_t *tts, const char *text,
+                       const char *voice, const char *language,
+                       sb_media_tts_done_cb cb, void *arg,
+                       sb_media_tts_req_t **req);
+
+/* cb of req then runs with SB_ECANCELED, later (never inside this call).
+ * A synthesis under way goes on and its result is cached. */
+void sb_media_tts_cancel(sb_media_tts_req_t *req);
+
+typedef struct sb_media_tts_stats_s {
+    uint64_t requests;          /* sb_media_tts_synth calls accepted */
+    uint64_t hits;              /* served from the cache */
+    uint64_t joined;            /* waited on a synthesis already queued */
+    uint64_t syntheses;         /* texts given to espeak-ng */
+    uint64_t failures;          /* syntheses that failed */
+    uint64_t evictions;         /* cached prompts dropped for room */
+    uint64_t entries;           /* cached prompts now */
+    uint64_t bytes;             /* their memory */
+} sb_media_tts_stats_t;
+
+/* Copies tts's counters to *out. */
+void sb_media_tts_stats(const sb_media_tts_t *tts, sb_media_tts_stats_t *out);
+
+/* Cancels every request (SB_ECANCELED), stops the thread, frees, then
+ * calls cb (may be NULL) from the loop. */
+void sb_media_tts_close(sb_media_tts_t *tts, sb_media_tts_closed_cb cb,
+                        void *arg);
+
+/* ---- the audio cache (cache.c) -------------------------------------------- */
+
+/* How the cache reaches the network: the http module's client, adapted in
+ * server.c (media/ never includes http.h). The cache asks for one URL at
+ * a time per entry; fetch calls done exactly once, later, unless it
+ * returns an error. */
+typedef struct sb_media_fetch_result_s {
+    int status;                 /* HTTP status (200, 304, 404, ...) */
+    const char *content_type;   /* header values, NULL when absent */
+    const char *etag;
+    const char *last_modified;
+    const char *cache_control;
+    const char *expires;
+    const char *date;
+    const void *body;           /* borrowed for the callback's duration */
+    size_t len;
+} sb_media_fetch_result_t;
+
+/* err: 0 (res set), SB_ENETWORK (no connection, DNS, reset),
+ * SB_ETIMEDOUT, SB_ETOOBIG (body over max_bytes), SB_ECANCELED. */
+typedef void (*sb_media_fetch_done_cb)(int err,
+                                       const sb_media_fetch_result_t *res,
+                                       void *arg);
+
+typedef struct sb_media_fetcher_s {
+    /* GET url; if_none_match and if_modified_since (may be NULL) are the
+     * validators of a cached copy. *handle is for cancel. */
+    int (*fetch)(void *ctx, const char *url, const char *if_none_match,
+                 const char *if_modified_since, size_t max_bytes,
+                 sb_media_fetch_done_cb done, void *arg, void **handle);
+    /* Stops the fetch of handle; its done still runs once, later (with
+     * SB_ECANCELED, or the result when it had already finished). May be
+     * NULL: the download then runs to its end and is discarded. */
+    void (*cancel)(void *ctx, void *handle);
+    void *ctx;
+} sb_media_fetcher_t;
+
+typedef struct sb_media_cache_s sb_media_cache_t;
+typedef struct sb_media_cache_req_s sb_media_cache_req_t;
+
+typedef struct sb_media_cache_opts_s {
+    const char *dir;            /* on-disk copies; NULL: memory only */
+    const char *media_root;     /* file:// URLs must be under it; NULL:
+                                   file:// refused */
+    size_t mem_bytes;           /* decoded audio kept; 0: 256 MiB */
+    size_t disk_bytes;          /* on-disk copies kept; 0: 1 GiB */
+    size_t max_file_bytes;      /* one download; 0: 32 MiB */
+    unsigned max_seconds;       /* decoded length; 0: 3600 */
+    unsigned default_ttl_s;     /* lifetime when the response has
+                                   validators but no max-age/Expires;
+                                   0 = revalidate on each use */
+} sb_media_cache_opts_t;
+
+/* Detail of a failure, for the Notification the caller writes. */
+typedef struct sb_media_cache_error_s {
+    int http_status;            /* the origin's status, 0 when none */
+    char why[160];              /* one line */
+} sb_media_cache_error_t;
+
+/* status 0: audio is one owned reference. Otherwise audio is NULL and
+ * status is SB_ENETWORK / SB_ETIMEDOUT (unreachable), SB_ENOENT (404 or
+ * other 4xx/5xx; err->http_status tells), SB_EFORMAT (not audio, corrupt),
+ * SB_ETOOBIG (over a limit), SB_EPERM (file:// outside media_root, or a
+ * scheme other than http, https and file), SB_EINVAL (not a URL) or
+ * SB_ECANCELED. err is borrowed for the call. Runs on the cache's loop,
+ * never inside sb_media_cache_get. */
+typedef void (*sb_media_cache_done_cb)(int status, sb_media_audio_t *audio,
+                                       const sb_media_cache_error_t *err,
+                                       void *arg);
+typedef void (*sb_media_cache_closed_cb)(void *arg);
+
+/* Creates the cache on loop (borrowed). opts and fetcher (may be NULL:
+ * file:// only) are copied. Returns 0 and *out (owned:
+ * sb_media_cache_close), or SB_EIO when dir cannot be created or
+ * media_root does not exist. With dir, the copies already there are
+ * found again (in the thread pool; http gets wait for that). */
+int sb_media_cache_new(uv_loop_t *loop, const sb_media_cache_opts_t *opts,
+                       const sb_media_fetcher_t *fetcher,
+                       sb_media_cache_t **out);
+
+/* Gets url's audio (RFC 9111 rules, simplified): a fresh entry is served
+ * from memory (or disk, decoded again); a stale one with validators is
+ * revalidated (If-None-Match / If-Modified-Since, 304 keeps it); no-store,
+ * or no lifetime and no validators: fetched each time and not kept. When
+ * a revalidation finds the origin unreachable (or 5xx), a stale copy in
+ * memory is served unless it said must-revalidate or no-cache. A file://
+ * URL is checked against media_root on every get and served from memory
+ * while the file's mtime and size are unchanged. One download serves
+ * every concurrent request for the url. Decoding runs in the thread pool.
+ * Returns 0 and *req (may be NULL; borrowed until cb), or SB_EINVAL
+ * (cache, url or cb NULL) / SB_ESTATE (closing) without calling cb; every
+ * other failure, a bad URL included, comes through cb. */
+int sb_media_cache_get(sb_media_cache_t *cache, const char *url,
+                       sb_media_cache_done_cb cb, void *arg,
+                       sb_media_cache_req_t **req);
+
+/* cb of req runs with SB_ECANCELED, later. The download goes on for the
+ * other requesters (or, with none left, is cancelled). */
+void sb_media_cache_cancel(sb_media_cache_req_t *req);
+
+/* hits: gets answered without asking the origin (memory, disk, file);
+ * misses: the others; downloads: requests sent to the fetcher, of which
+ * revalidated were conditional and not_modified got a 304; errors: gets
+ * that failed (not counting cancels). entries, mem_bytes and disk_bytes
+ * are the current sizes. */
+typedef struct sb_media_cache_stats_s {
+    uint64_t hits, misses, revalidated, not_modified, downloads, errors;
+    uint64_t entries, mem_bytes, disk_bytes;
+} sb_media_cache_stats_t;
+void sb_media_cache_stats(const sb_media_cache_t *cache,
+                          sb_media_cache_stats_t *out);
+
+/* Forgets url (NULL: everything), in memory and on disk. Requests under
+ * way finish normally. */
+void sb_media_cache_purge(sb_media_cache_t *cache, const char *url);
+
+/* Cancels every request (SB_ECANCELED), frees, calls cb from the loop. */
+void sb_media_cache_close(sb_media_cache_t *cache,
+                          sb_media_cache_closed_cb cb, void *arg);
+
+/* ---- playback on an endpoint (play.c, on the worker's clock) ------------ */
+
+/* What an endpoint plays towards its phone instead of the relayed stream.
+ * Exactly one of audio, tone and digits is set; with none, silence. */
+typedef struct sb_media_play_s {
+    sb_media_audio_t *audio;    /* borrowed; the request takes a reference */
+    const char *tone;           /* "ringback", "busy", "beep", "dialtone",
+                                   optionally ":<country>" ("ringback:gb";
+                                   default us); copied */
+    const char *digits;         /* DTMF as in-band tones, 'w' = 500 ms
+                                   pause; copied, at most 64 */
+    int loop;                   /* times to play; 0: until stopped
+                                   (tones and silence: see ms) */
+    unsigned ms;                /* tone or silence length; 0: until stopped
+                                   or, for audio and digits, unused */
+} sb_media_play_t;
+
+/* Queues src on ep: plays start one after another without a gap, each
+ * frame sent on the worker's 20 ms clock (frames later than one tick are
+ * counted, see stats). Relayed audio towards ep's phone is held back while
+ * ep plays. cb (may be NULL) runs once, later, on the caller's loop: 0 when
+ * src finished, SB_ECANCELED when stopped (sb_media_endpoint_stop) or the
+ * endpoint was destroyed. Returns 0, SB_EINVAL (nothing valid to play:
+ * unknown tone, bad digit, loop < 0), SB_ESTATE (ep is being destroyed);
+ * cb is not called then. */
+int sb_media_endpoint_play(sb_media_endpoint_t *ep, const sb_media_play_t *src,
+                           sb_media_done_cb cb, void *arg);
+
+/* Stops what ep plays and empties its queue: each cb gets SB_ECANCELED.
+ * Relaying resumes. Returns 0 (also when nothing plays) or SB_ESTATE. */
+int sb_media_endpoint_stop(sb_media_endpoint_t *ep);
+
+/* Clock statistics of the engine's workers, summed. */
+typedef struct sb_media_clock_stats_s {
+    uint64_t ticks;             /* clock expirations handled */
+    uint64_t missed_ticks;      /* expirations that came together */
+    uint64_t frames;            /* generated frames sent */
+    uint64_t late_frames;       /* sent more than 5 ms after their time */
+    uint64_t playing;           /* endpoints playing now */
+} sb_media_clock_stats_t;
+void sb_media_engine_clock_stats(const sb_media_engine_t *engine,
+                                 sb_media_clock_stats_t *out);
 
 /* Returns borrowed (static) names: "PCMU", "sendrecv". */
 const char *sb_media_codec_name(sb_media_codec_t codec);

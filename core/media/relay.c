@@ -25,19 +25,6 @@
 #define DTMF_STALE_MS 1000
 #define RTCP_INTERVAL_MS 5000
 
-typedef struct {
-    uv_udp_send_t req;
-    sb_media_endpoint_t *ep;
-    uint8_t data[];
-} queued_send_t;
-
-void sb__media_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-    sb_media_endpoint_t *ep = h->data;
-    buf->base = (char *)ep->engine->rxbuf;
-    buf->len = sizeof(ep->engine->rxbuf);
-}
-
 static void copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 {
     memset(dst, 0, sizeof(*dst));
@@ -46,14 +33,6 @@ static void copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 }
 
 /* ---- sending ------------------------------------------------------------------ */
-
-static void on_queued_sent(uv_udp_send_t *req, int status)
-{
-    queued_send_t *q = (queued_send_t *)req;
-    if (status != 0 && status != UV_ECANCELED)
-        q->ep->st.tx_dropped++;
-    free(q);
-}
 
 static socklen_t addr_len(const struct sockaddr_storage *ss)
 {
@@ -158,28 +137,19 @@ void sb__media_txq_clear(sb_media_endpoint_t *ep)
     ep->txq_len = 0;
 }
 
+/* RTCP is best effort: a report the kernel cannot take now is dropped
+ * (the next one comes in five seconds). */
 static int rtcp_send(sb_media_endpoint_t *ep, const uint8_t *p, size_t n)
 {
-    uv_udp_t *h = &ep->rtcp;
-    const struct sockaddr *to = (const struct sockaddr *)&ep->remote_rtcp;
-    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-    int rc = uv_udp_try_send(h, &b, 1, to);
-    if (rc == UV_EAGAIN &&
-        uv_udp_get_send_queue_count(h) < SB__MAX_QUEUED_SENDS) {
-        /* The socket is full (or older sends wait): keep the order. */
-        queued_send_t *q = sb_xmalloc(sizeof(*q) + n);
-        q->ep = ep;
-        memcpy(q->data, p, n);
-        b = uv_buf_init((char *)q->data, (unsigned)n);
-        rc = uv_udp_send(&q->req, h, &b, 1, to, on_queued_sent);
-        if (rc) {
-            free(q);
-        } else {
-            ep->st.tx_queued++;
-            rc = (int)n;
-        }
-    }
-    return rc < 0 ? -1 : 0;
+    if (ep->rtcp_fd < 0 || ep->remote_rtcp.ss_family == AF_UNSPEC)
+        return -1;
+    ssize_t r;
+    do {
+        r = sendto(ep->rtcp_fd, p, n, 0,
+                   (const struct sockaddr *)&ep->remote_rtcp,
+                   addr_len(&ep->remote_rtcp));
+    } while (r < 0 && errno == EINTR);
+    return r < 0 ? -1 : 0;
 }
 
 void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
@@ -237,11 +207,32 @@ void sb__media_send_dtmf_packet(sb_media_endpoint_t *ep, int marker,
     /* The generator is a source of its own; its "SSRC" only has to differ
      * from what was relayed before, which the reset at start guarantees. */
     sb__outstream_map(&ep->out, ~ep->out.ssrc, t->seq++, t->event_ts, 0,
-                      uv_now(ep->engine->loop), &seq, &ts, &marker);
+                      uv_now(ep->w->loop), &seq, &ts, &marker);
     sb__rtp_write_header(pkt, marker, ep->nego.tx_dtmf_pt, seq, ts,
                          ep->out.ssrc);
     sb__dtmf_build(pkt + SB__RTP_HDR, ev);
     sb__media_send(ep, 0, pkt, sizeof(pkt));
+}
+
+void sb__media_send_frame(sb_media_endpoint_t *ep, const uint8_t *payload,
+                          size_t n, uint64_t now_ms)
+{
+    uint8_t pkt[SB__RTP_HDR + 2 * SB__FRAME_SAMPLES];
+    if (!ep->can_send || ep->nego.codec == SB_MEDIA_CODEC_NONE ||
+        n > 2 * SB__FRAME_SAMPLES) {
+        ep->st.tx_dropped++;
+        return;
+    }
+    uint16_t seq;
+    uint32_t ts;
+    int marker = ep->gen_first;
+    ep->gen_first = 0;
+    sb__outstream_map(&ep->out, ep->gen_ssrc, ep->gen_seq++, ep->gen_ts,
+                      (uint32_t)n, now_ms, &seq, &ts, &marker);
+    ep->gen_ts += (uint32_t)n;
+    sb__rtp_write_header(pkt, marker, ep->nego.tx_pt, seq, ts, ep->out.ssrc);
+    memcpy(pkt + SB__RTP_HDR, payload, n);
+    sb__media_send(ep, 0, pkt, SB__RTP_HDR + n);
 }
 
 /* ---- receiving ------------------------------------------------------------------ */
@@ -311,13 +302,17 @@ static void dtmf_received(sb_media_endpoint_t *ep, const sb__rtp_t *h,
     }
 }
 
+/* Digits go up to the engine's loop as events, in order. */
 static void dtmf_deliver(sb_media_endpoint_t *ep, const dtmf_reports_t *r)
 {
-    sb_media_engine_t *e = ep->engine;
     for (int i = 0; i < r->count && !ep->destroying; i++) {
         ep->st.rx_dtmf++;
-        if (e->ev.on_dtmf)
-            e->ev.on_dtmf(ep, (char)r->digit[i], r->duration_ms[i], e->ev.arg);
+        sb__media_req_t *req = SB_NEW(sb__media_req_t);
+        req->kind = SB__REQ_EV_DTMF;
+        req->ep = ep;
+        req->digit = (char)r->digit[i];
+        req->duration_ms = r->duration_ms[i];
+        sb__media_post_req(ep->engine, req);
     }
 }
 
@@ -341,8 +336,8 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
 static ssize_t recv_with_source(sb_media_endpoint_t *ep,
                                 struct sockaddr_storage *from)
 {
-    sb_media_engine_t *e = ep->engine;
-    struct iovec iov = {e->rxbuf, sizeof(e->rxbuf)};
+    sb__media_worker_t *w = ep->w;
+    struct iovec iov = {w->rxbuf, sizeof(w->rxbuf)};
     struct msghdr msg = {
         .msg_name = from,
         .msg_namelen = sizeof(*from),
@@ -377,7 +372,7 @@ static void drain_with_source(sb_media_endpoint_t *ep)
         if (nread == 0)
             return;
         if (nread > 0)
-            handle_rtp(ep, ep->engine->rxbuf, (size_t)nread,
+            handle_rtp(ep, ep->w->rxbuf, (size_t)nread,
                        (const struct sockaddr *)&from);
     }
 }
@@ -401,7 +396,7 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
         txq_flush(ep);
     if (!(events & UV_READABLE))
         return;
-    sb_media_engine_t *e = ep->engine;
+    sb__media_worker_t *e = ep->w;
     ssize_t nread;
     if (ep->connected) {
         /* The kernel only lets the latched phone through: no address to
@@ -433,7 +428,7 @@ void sb__media_on_rtp_poll(uv_poll_t *handle, int status, int events)
 static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
                        const struct sockaddr *addr)
 {
-    uint64_t now = uv_now(ep->engine->loop);
+    uint64_t now = uv_now(ep->w->loop);
     sb__rtp_t h;
 
     if (sb__rtp_is_rtcp(p, n)) {            /* rtcp-mux from the phone */
@@ -456,7 +451,7 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
     sb__rxstats_update(&ep->rx, h.ssrc, h.seq);
 
     sb_media_endpoint_t *q = ep->peer;
-    int relay = q && q->can_send && !q->txd.active;
+    int relay = q && q->can_send && !q->txd.active && !q->playing;
     switch (kind) {
     case SB__PT_CN:
         ep->st.rx_cn++;
@@ -471,7 +466,6 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
         dtmf_received(ep, &h, &ev, now, &r);
         if (relay && q->nego.tx_dtmf_pt >= 0)
             forward(q, p, n, &h, q->nego.tx_dtmf_pt, 0, now);
-        /* Last: the user may destroy ep (or q) from the callback. */
         dtmf_deliver(ep, &r);
         return;
     }
@@ -488,19 +482,35 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
     }
 }
 
-void sb__media_on_rtcp(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
-                       const struct sockaddr *addr, unsigned flags)
+void sb__media_on_rtcp_poll(uv_poll_t *handle, int status, int events)
 {
     sb_media_endpoint_t *ep = handle->data;
-    if (nread <= 0 || addr == NULL || ep->destroying)
+    if (ep->destroying || ep->rtcp_fd < 0)
         return;
-    if (!sb__rtp_is_rtcp((const uint8_t *)buf->base, (size_t)nread)) {
+    if (status < 0) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(ep->rtcp_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        uv_poll_start(&ep->rtcp, UV_READABLE, sb__media_on_rtcp_poll);
+        return;
+    }
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof(from);
+    uint8_t *buf = ep->w->rxbuf;
+    ssize_t nread;
+    do {
+        nread = recvfrom(ep->rtcp_fd, buf, SB__RXBUF_SIZE, MSG_DONTWAIT,
+                         (struct sockaddr *)&from, &flen);
+    } while (nread < 0 && errno == EINTR);
+    if (nread <= 0)
+        return;
+    if (!sb__rtp_is_rtcp(buf, (size_t)nread)) {
         ep->st.rx_dropped++;
         return;
     }
     if (!ep->rtcp_latched &&
-        addr->sa_family == ep->engine->bind_addr.ss_family) {
-        copy_addr(&ep->remote_rtcp, addr);
+        from.ss_family == ep->engine->bind_addr.ss_family) {
+        ep->remote_rtcp = from;
         ep->rtcp_latched = 1;
     }
     ep->st.rtcp_rx++;
@@ -523,7 +533,7 @@ void sb__media_rtcp_tick(sb_media_endpoint_t *ep, uint64_t now)
     if (now < ep->next_rtcp_ms || !ep->can_send || !ep->out.started)
         return;
     ep->next_rtcp_ms = now + RTCP_INTERVAL_MS - 500 +
-                       sb__media_random(ep->engine) % 1000;
+                       sb__media_random(&ep->w->rng) % 1000;
     uint8_t pkt[28 + 24 + 4 + 20];
     int rc = ep->rx.init ? 1 : 0;
     size_t sr_len = 28 + 24 * (size_t)rc;

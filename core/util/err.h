@@ -36,7 +36,8 @@
     X(ELIMIT,   21, "limit reached",                  "limit")               \
     X(ESYNTAX,  22, "syntax error",                   "syntax")              \
     X(ECODEC,   23, "no common codec",                "codec")               \
-    X(ESCRIPT,  24, "script error",                   "script")
+    X(ESCRIPT,  24, "script error",                   "script")              \
+    X(EFORMAT,  25, "not audio, or corrupt audio",    "format")
 
 #define SB_ERR_BASE (UV_ERRNO_MAX - 1000)
 

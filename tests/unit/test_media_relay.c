@@ -32,6 +32,10 @@
 #define PAYLOAD 160
 #define MAX_RX 2048
 
+/* The harness runs every test twice: media on the test's loop
+ * (media.threads 0), then on a worker thread of its own (1). */
+static int g_threads;
+
 /* ---- a test phone ------------------------------------------------------------- */
 
 typedef struct {
@@ -265,6 +269,7 @@ static void ctx_init(ctx_t *c, int timeout_s, step_fn step)
         .port_min = 20000 + (getpid() % 200) * 40,  /* spread parallel runs */
         .port_max = 29999,
         .timeout_s = timeout_s,
+        .threads = g_threads,
     };
     sb_media_events_t ev = {.on_dtmf = on_dtmf, .on_timeout = on_timeout,
                             .arg = c};
@@ -1097,5 +1102,10 @@ int main(void)
         cmocka_unit_test(test_media_relay_ipv6_engine),
         cmocka_unit_test(test_media_relay_local_description_kept),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("media on the caller's loop",
+                                             tests, NULL, NULL);
+    g_threads = 1;
+    failed += cmocka_run_group_tests_name("media on a worker thread", tests,
+                                          NULL, NULL);
+    return failed;
 }

@@ -2,11 +2,14 @@
  * server.c: start-up and shutdown of the whole server.
  *
  * Order of start: log, reactor, store (migrations), HTTP client and Lua
- * runtime (plugins), REST listener, SIP agent, calls, the console
- * socket, then the first-start administrator. Modules register their
- * closers with the reactor in that order, so SIGTERM closes them in
- * reverse: the console first (its commands are cancelled), then calls,
- * SIP, the REST listener, Lua, the HTTP client and the store. A failure
+ * runtime (plugins), REST listener, SIP agent, media (the engine, the
+ * text-to-speech thread and the audio cache, which fetches through the
+ * HTTP client), calls, the console socket, then the first-start
+ * administrator. Modules register their closers with the reactor in that
+ * order, so SIGTERM closes them in reverse: the console first (its
+ * commands are cancelled), then calls, the audio cache, the TTS, the
+ * media engine, SIP, the REST listener, Lua, the HTTP client and the
+ * store. A failure
  * after the reactor exists stops the modules already started the same
  * way, so nothing is left half-started, and the process exits 1.
  */
@@ -39,6 +42,8 @@ typedef struct {
     sb_lua_t *lua;
     char lua_lib[1024];
     sb_media_engine_t *media;
+    sb_media_tts_t *tts;        /* NULL when espeak-ng cannot start */
+    sb_media_cache_t *cache;    /* audio for Play, fetched by client */
     sb_call_mgr_t *calls;
     sb_sip_t *sip;              /* for the console's sip.trace */
     sb_con_t *console;
@@ -192,6 +197,160 @@ static void close_media(void *arg)
     sb_media_engine_close(s->media, on_media_closed, s);
 }
 
+/* ---- media: text-to-speech and the audio cache ---- */
+
+static void on_tts_closed(void *arg)
+{
+    server_t *s = arg;
+    s->tts = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_tts(void *arg)
+{
+    server_t *s = arg;
+    sb_media_tts_close(s->tts, on_tts_closed, s);
+}
+
+static void on_cache_closed(void *arg)
+{
+    server_t *s = arg;
+    s->cache = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_cache(void *arg)
+{
+    server_t *s = arg;
+    sb_media_cache_close(s->cache, on_cache_closed, s);
+}
+
+/* The cache's fetcher over the HTTP client: one GET with the cached
+ * copy's validators. Owner: itself, freed after done. */
+typedef struct media_fetch_s {
+    sb_media_fetch_done_cb done;
+    void *arg;
+    sb_http_fetch_t *h;         /* valid until on_media_fetched */
+} media_fetch_t;
+
+static void on_media_fetched(int err, const sb_http_response_t *resp, void *arg)
+{
+    media_fetch_t *f = arg;
+    sb_media_fetch_done_cb done = f->done;
+    void *darg = f->arg;
+    free(f);
+    switch (err) {
+    case 0:
+    case SB_ETIMEDOUT:
+    case SB_ETOOBIG:
+    case SB_ECANCELED:
+        break;
+    default:
+        /* Resolve, connect, reset, protocol errors, too many redirects. */
+        sb_debug("media: fetch of %s failed: %s", resp->url,
+                 resp->error ? resp->error : sb_strerror(err));
+        err = SB_ENETWORK;
+        break;
+    }
+    if (err != 0) {
+        done(err, NULL, darg);
+        return;
+    }
+    sb_media_fetch_result_t r = {
+        .status = resp->status,
+        .content_type = resp->content_type,
+        .etag = sb_http_response_header(resp, "ETag"),
+        .last_modified = sb_http_response_header(resp, "Last-Modified"),
+        .cache_control = sb_http_response_header(resp, "Cache-Control"),
+        .expires = sb_http_response_header(resp, "Expires"),
+        .date = sb_http_response_header(resp, "Date"),
+        .body = resp->body,
+        .len = resp->body_len,
+    };
+    done(0, &r, darg);
+}
+
+static int media_fetch(void *ctx, const char *url, const char *if_none_match,
+                       const char *if_modified_since, size_t max_bytes,
+                       sb_media_fetch_done_cb done, void *arg, void **handle)
+{
+    server_t *s = ctx;
+    if (s->client == NULL)
+        return SB_ESTATE;
+    sb_http_params_t hdrs = SB_HTTP_PARAMS_INIT;
+    if (if_none_match && *if_none_match)
+        sb_http_params_add(&hdrs, "If-None-Match", if_none_match);
+    if (if_modified_since && *if_modified_since)
+        sb_http_params_add(&hdrs, "If-Modified-Since", if_modified_since);
+    sb_http_fetch_req_t req = {
+        .method = "GET",
+        .url = url,
+        .headers = hdrs.count ? &hdrs : NULL,
+        .max_response_bytes = max_bytes ? max_bytes : s->cfg->media_max_file_bytes,
+    };
+    media_fetch_t *f = SB_NEW(media_fetch_t);
+    f->done = done;
+    f->arg = arg;
+    int rc = sb_http_fetch(s->client, &req, on_media_fetched, f, &f->h);
+    sb_http_params_free(&hdrs);
+    if (rc != 0) {
+        free(f);
+        return rc;
+    }
+    *handle = f;
+    return 0;
+}
+
+static void media_fetch_cancel(void *ctx, void *handle)
+{
+    (void)ctx;
+    media_fetch_t *f = handle;
+    sb_http_fetch_cancel(f->h);
+}
+
+/* After the media engine, before the calls: they close after the calls
+ * have ended. Neither stops the server from starting: without espeak-ng
+ * data Say fails (and is reported), and a cache folder that cannot be
+ * made leaves the cache in memory only. */
+static void start_playback(server_t *s)
+{
+    const sb_config_t *cfg = s->cfg;
+    sb_media_tts_opts_t topts = {
+        .cache_bytes = cfg->tts_cache_bytes,
+        .max_chars = cfg->tts_max_chars,
+    };
+    int rc = sb_media_tts_new(sb_loop_uv(s->loop), &topts, &s->tts);
+    if (rc == 0)
+        sb_loop_add_closer(s->loop, "tts", close_tts, s);
+    else
+        sb_warn("media: text-to-speech is not available: %s", sb_strerror(rc));
+
+    sb_media_cache_opts_t copts = {
+        .dir = cfg->media_cache_dir,
+        .media_root = cfg->media_root,
+        .mem_bytes = cfg->media_cache_bytes,
+        .disk_bytes = cfg->media_cache_disk_bytes,
+        .max_file_bytes = cfg->media_max_file_bytes,
+        .default_ttl_s = (unsigned)cfg->media_default_ttl_s,
+    };
+    sb_media_fetcher_t fetcher = {
+        .fetch = media_fetch,
+        .cancel = media_fetch_cancel,
+        .ctx = s,
+    };
+    rc = sb_media_cache_new(sb_loop_uv(s->loop), &copts, &fetcher, &s->cache);
+    if (rc != 0 && copts.dir) {
+        sb_warn("media: cannot use %s for the audio cache (%s); keeping "
+                "audio in memory only", copts.dir, sb_strerror(rc));
+        copts.dir = NULL;
+        rc = sb_media_cache_new(sb_loop_uv(s->loop), &copts, &fetcher, &s->cache);
+    }
+    if (rc == 0)
+        sb_loop_add_closer(s->loop, "media-cache", close_cache, s);
+    else
+        sb_warn("media: no audio cache: %s", sb_strerror(rc));
+}
+
 static void on_calls_closed(void *arg)
 {
     server_t *s = arg;
@@ -220,6 +379,7 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
         .port_min = cfg->media_port_min,
         .port_max = cfg->media_port_max,
         .timeout_s = cfg->media_timeout_s,
+        .threads = cfg->media_threads,
     };
     sb_media_events_t mev = {
         .on_dtmf = on_media_dtmf,
@@ -234,6 +394,7 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
         return rc;
     }
     sb_loop_add_closer(s->loop, "media", close_media, s);
+    start_playback(s);
     sb_call_deps_t deps = {
         .loop = sb_loop_uv(s->loop),
         .cfg = cfg,
@@ -241,6 +402,8 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
         .sip = sip,
         .media = s->media,
         .http = s->client,
+        .cache = s->cache,
+        .tts = s->tts,
     };
     rc = sb_call_mgr_new(&deps, &s->calls);
     if (rc != 0) {

@@ -64,7 +64,8 @@ void sb_call_ref(sb_call_t *call)
 
 static void call_free(sb_call_t *call)
 {
-    sb_assert(call->leg == NULL && call->ep == NULL && !call->listed);
+    sb_assert(call->leg == NULL && call->ep == NULL && !call->listed &&
+              call->plays == NULL);
     free(call->from);
     free(call->to);
     free(call->caller_name);
@@ -277,6 +278,7 @@ static void call_over(sb_call_t *call)
         call->peer->peer = NULL;
         call->peer = NULL;
     }
+    sb__call_plays_over(call);
     if (call->ep) {
         sb_media_endpoint_t *ep = call->ep;
         call->ep = NULL;
@@ -328,6 +330,8 @@ void sb__call_set_status(sb_call_t *call, sb_call_status_t status)
         sb__call_status_callback(call, SB_DIAL_EV_RINGING);
     else if (status == SB_CALL_IN_PROGRESS)
         sb__call_status_callback(call, SB_DIAL_EV_ANSWERED);
+    if (status == SB_CALL_IN_PROGRESS && call->plays)
+        sb__call_plays_ready(call);
 }
 
 void sb__call_end(sb_call_t *call, sb_call_status_t status)
@@ -500,7 +504,14 @@ static void on_confirmed(sb_call_t *call, const sb_sip_leg_event_t *ev)
             sb_media_endpoint_set_remote(call->ep, &remote) != 0) {
             sb_log_call(SB_LOG_INFO, call->sid, "call: unusable SDP in ACK");
             sb_call_hangup(call);
+            return;
         }
+    }
+    if (!call->acked && call->dir == SB_CALL_INBOUND) {
+        /* Our 200 is confirmed: sound sent from now on is heard. */
+        call->acked = 1;
+        if (call->plays)
+            sb__call_plays_ready(call);
     }
 }
 

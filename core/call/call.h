@@ -31,6 +31,8 @@ struct sb_sip_s;
 struct sb_media_engine_s;
 struct sb_media_endpoint_s;
 struct sb_http_client_s;
+struct sb_media_cache_s;
+struct sb_media_tts_s;
 struct sb_call_refer_s;
 
 typedef struct sb_call_mgr_s sb_call_mgr_t;
@@ -69,7 +71,8 @@ typedef struct sb_call_pair_s {
 
 /* What the manager works with. Everything borrowed; each must outlive the
  * manager (the loop's reverse close order ensures it when the manager
- * starts after them). http may be NULL (no status callbacks). */
+ * starts after them). http may be NULL (no status callbacks); cache and
+ * tts may be NULL (playing a URL or text then fails with SB_EMEDIA). */
 typedef struct sb_call_deps_s {
     uv_loop_t *loop;
     const sb_config_t *cfg;
@@ -77,6 +80,8 @@ typedef struct sb_call_deps_s {
     struct sb_sip_s *sip;
     struct sb_media_engine_s *media;
     struct sb_http_client_s *http;
+    struct sb_media_cache_s *cache;     /* audio for Play URLs */
+    struct sb_media_tts_s *tts;         /* speech for Say */
 } sb_call_deps_t;
 
 /* Creates the manager and takes the SIP agent's INVITE handler. Returns 0
@@ -218,6 +223,67 @@ int sb_call_reject(sb_call_t *call, int sip_status);
 /* Sends 180 Ringing on an unanswered inbound call (once). Returns 0. */
 int sb_call_ring(sb_call_t *call);
 
+/* ---- playback (play.c) ------------------------------------------------------ */
+
+typedef struct sb_call_play_s sb_call_play_t;
+
+/* What to play towards the call's phone. At most one of url, text, tone
+ * and digits is set; with none, silence of ms. Borrowed for the
+ * sb_call_play call (copied). */
+typedef struct sb_call_play_opts_s {
+    const char *url;            /* absolute http, https or file URL */
+    const char *text;           /* spoken by the TTS */
+    const char *voice;          /* for text: "man", "woman", ...; NULL: man */
+    const char *language;       /* for text: "en-US", "es", ...; NULL: en */
+    const char *tone;           /* "ringback", "busy", "beep", "dialtone",
+                                   optionally ":<country>" */
+    const char *digits;         /* DTMF as in-band tones, 'w' a pause */
+    int loop;                   /* times to play; 0: until cancelled or
+                                   hung up (silence: always once) */
+    unsigned ms;                /* tone or silence length; 0: until
+                                   stopped (silence needs ms > 0) */
+} sb_call_play_opts_t;
+
+/* How a play ended. Borrowed for the callback. */
+typedef struct sb_call_play_result_s {
+    int err;                    /* 0 (played to the end), SB_EHANGUP,
+                                   SB_ENETWORK, SB_ETIMEDOUT, SB_ENOENT,
+                                   SB_EFORMAT, SB_ETOOBIG, SB_EPERM,
+                                   SB_EINVAL, SB_EMEDIA, ... */
+    int http_status;            /* the origin's status of a failed URL, or 0 */
+    const char *why;            /* one line for a Notification ("HTTP 404
+                                   from http://x/a.wav"), NULL on success */
+    int language_fallback;      /* text was spoken in English because its
+                                   language is unknown (played anyway) */
+} sb_call_play_result_t;
+
+typedef void (*sb_call_play_done_cb)(const sb_call_play_result_t *r,
+                                     void *arg);
+
+/* Plays opts on call (borrowed): fetches the URL through the audio cache
+ * or synthesizes the text (both start at once), answers an unanswered
+ * inbound call and starts playing once its ACK has arrived, then plays
+ * loop times on the media clock. cb fires once, later (never inside this
+ * call): when the sound ended, failed, or the call ended first
+ * (SB_EHANGUP). Returns 0 and *out (for sb_call_play_cancel; valid until
+ * cb runs), or without calling cb: SB_EHANGUP (the call is over),
+ * SB_EINVAL (several sources, loop < 0, silence without ms), SB_ESTATE
+ * (an outgoing call not answered yet, or no media endpoint). */
+int sb_call_play(sb_call_t *call, const sb_call_play_opts_t *opts,
+                 sb_call_play_done_cb cb, void *arg, sb_call_play_t **out);
+
+/* Stops a play: the sound stops (sb_media_endpoint_stop), a fetch or
+ * synthesis under way is given up, and cb never fires. */
+void sb_call_play_cancel(sb_call_play_t *p);
+
+/* Starts fetching opts->url or synthesizing opts->text (other fields are
+ * ignored) so that a later play finds it ready; nothing is played and
+ * nothing reports back. Returns 0, SB_EINVAL (neither url nor text),
+ * SB_EMEDIA (no cache or TTS), or what sb_media_cache_get /
+ * sb_media_tts_synth refuse with (SB_EPERM for a URL that is not http,
+ * https or file under media.root). */
+int sb_call_prefetch(sb_call_t *call, const sb_call_play_opts_t *opts);
+
 /* ---- dial ----------------------------------------------------------------- */
 
 typedef enum {
@@ -267,6 +333,11 @@ typedef struct sb_call_dial_opts_s {
      * a SIP URI). Copied. */
     const char *action_url;
     const char *action_method;
+    /* Ringback played to an answered caller while the targets ring:
+     * "ringback:<ring_tone>", a country code (Twilio's ringTone: "us",
+     * "uk", "de", ...; the tone generator takes "us" for one it does not
+     * know). NULL or "": "us". Copied. */
+    const char *ring_tone;
 } sb_call_dial_opts_t;
 
 #define SB_DIAL_MAX_TARGETS 10
@@ -295,7 +366,9 @@ typedef void (*sb_call_dial_done_cb)(const sb_call_dial_result_t *r, void *arg);
 
 /* Dials opts' targets in parallel from call (the caller, borrowed): the
  * first leg that answers is bridged to the caller (answering the caller
- * first if needed) and the others are cancelled. cb fires once, later,
+ * first if needed) and the others are cancelled. A caller that is
+ * answered already hears ringback (opts->ring_tone) until a target's
+ * early media is connected, one answers, or the dial ends. cb fires once, later,
  * when the dial is over: no leg answered (busy, no-answer after timeout_s,
  * failed), or the bridge ended (the dialled party hung up, time_limit_s
  * passed, or the caller pressed '*' with hangup_on_star). When the caller

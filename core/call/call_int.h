@@ -56,6 +56,8 @@ struct sb_call_mgr_s {
     sb_sip_t *sip;
     sb_media_engine_t *media;
     sb_http_client_t *http;
+    sb_media_cache_t *cache;        /* may be NULL */
+    sb_media_tts_t *tts;            /* may be NULL */
     const char *instance_id;        /* the store's; borrowed */
     sb_call_numbers_t *numbers;     /* the number matcher; owned */
 
@@ -128,6 +130,8 @@ struct sb_call_s {
     char *local_sdp;                /* incoming: our answer (or offer) */
     int ringing_sent;
     int early_media;                /* 183 with SDP sent */
+    int acked;                      /* inbound: the ACK to our 200 came */
+    sb_call_play_t *plays;          /* plays not finished (play.c) */
 
     void *session;                  /* the runner's, while it runs */
     sb_call_req_t *reqs;            /* pending answer requests */
@@ -220,6 +224,13 @@ sb_call_t *sb__dial_parent(const sb_call_dial_t *d);
 sb_call_t *sb__dial_winner(const sb_call_dial_t *d);
 /* Ends d now as completed (its waiter, if any, gets the result). */
 void sb__dial_end(sb_call_dial_t *d);
+
+/* play.c */
+/* The call is over: every play not finished completes with SB_EHANGUP. */
+void sb__call_plays_over(sb_call_t *call);
+/* The call's media can carry sound now (an inbound call's ACK came, or
+ * an outgoing call answered): waiting plays start. */
+void sb__call_plays_ready(sb_call_t *call);
 
 /* transfer.c */
 /* A REFER on call's dialog (the leg event). */

@@ -3,7 +3,9 @@
  * in parallel, the first answer wins and is bridged to the caller (whose
  * INVITE is answered then, if it was not), the others are cancelled; the
  * ring timeout, the time limit, hangupOnStar; early media from the first
- * branch that sends 183 with SDP; and the result the Dial action reports.
+ * branch that sends 183 with SDP; ringback (ringTone) played to a caller
+ * that is answered already, until a branch's early media or answer
+ * replaces it; and the result the Dial action reports.
  *
  * Targets: Number goes to sip.outbound_proxy (sip:<number>@<proxy>), or
  * back to our own SIP address when no proxy is set (so a number we serve
@@ -52,9 +54,56 @@ struct sb_call_dial_s {
     char *action_url;
     char *action_method;
     int has_sip;                    /* a target is a SIP URI */
+    char ring_tone[16];             /* "ringback:<cc>" */
+    int ringback;                   /* it plays to the caller now */
 };
 
 static void finish(sb_call_dial_t *d, const char *status);
+
+/* ---- ringback --------------------------------------------------------------- */
+
+/* An answered caller hears nothing from the branches until one sends
+ * early media or answers: play it ringback meanwhile. The engine's
+ * completion is not needed (the dial may be freed before it runs). */
+static void ringback_start(sb_call_dial_t *d)
+{
+    sb_call_t *p = d->parent;
+    if (d->ringback || d->done || p->over || p->ep == NULL ||
+        p->status != SB_CALL_IN_PROGRESS)
+        return;
+    sb_media_play_t src = {.tone = d->ring_tone, .loop = 0, .ms = 0};
+    int rc = sb_media_endpoint_play(p->ep, &src, NULL, NULL);
+    if (rc == 0)
+        d->ringback = 1;
+    else
+        sb_log_call(SB_LOG_DEBUG, p->sid, "dial: no ringback: %s",
+                    sb_strerror(rc));
+}
+
+/* Before the caller's endpoint is connected to a branch (the relay is
+ * held back while it plays), and when the dial ends. */
+static void ringback_stop(sb_call_dial_t *d)
+{
+    sb_call_t *p = d->parent;
+    if (!d->ringback)
+        return;
+    d->ringback = 0;
+    if (p->ep && !p->over)
+        sb_media_endpoint_stop(p->ep);
+}
+
+/* Twilio's ringTone is a two-letter country code; anything else is "us". */
+static void set_ring_tone(sb_call_dial_t *d, const char *cc)
+{
+    char c0 = cc ? cc[0] : 0, c1 = c0 ? cc[1] : 0;
+    if (c0 >= 'A' && c0 <= 'Z')
+        c0 = (char)(c0 - 'A' + 'a');
+    if (c1 >= 'A' && c1 <= 'Z')
+        c1 = (char)(c1 - 'A' + 'a');
+    if (c0 < 'a' || c0 > 'z' || c1 < 'a' || c1 > 'z' || cc[2] != '\0')
+        c0 = 'u', c1 = 's';
+    snprintf(d->ring_tone, sizeof d->ring_tone, "ringback:%c%c", c0, c1);
+}
 
 /* ---- the end --------------------------------------------------------------- */
 
@@ -157,6 +206,7 @@ static void finish(sb_call_dial_t *d, const char *status)
     d->status = status;
     d->end_ms = sb__call_now_ms();
     uv_timer_stop(&d->timer);
+    ringback_stop(d);
     /* End every branch still up. */
     sb_call_status_t st = strcmp(status, "no-answer") == 0 ? SB_CALL_NO_ANSWER
                                                            : SB_CALL_CANCELED;
@@ -261,6 +311,7 @@ static void on_answered(sb_call_dial_t *d, sb_call_t *b, const sb_sip_leg_event_
             return;
         }
     }
+    ringback_stop(d);
     if (p->ep && b->ep)
         sb_media_connect(p->ep, b->ep, NULL, NULL);
     p->peer = b;
@@ -285,8 +336,19 @@ static void on_progress(sb_call_dial_t *d, sb_call_t *b, const sb_sip_leg_event_
     if (b->status == SB_CALL_QUEUED)
         sb__call_set_status(b, SB_CALL_RINGING);
     sb_call_t *p = d->parent;
-    if (p->status == SB_CALL_IN_PROGRESS || p->over)
+    if (p->over)
         return;
+    if (p->status == SB_CALL_IN_PROGRESS) {
+        /* An answered caller hears the branch's early media (a carrier's
+         * announcement or ringback) instead of ours. */
+        if (ev->sdp && d->early == NULL && d->winner == NULL && p->ep && b->ep &&
+            set_remote(b, ev->sdp, ev->sdp_len) == 0) {
+            d->early = b;
+            ringback_stop(d);
+            sb_media_connect(p->ep, b->ep, NULL, NULL);
+        }
+        return;
+    }
     if (ev->sdp && d->early == NULL && !p->early_media && p->leg && p->local_sdp &&
         set_remote(b, ev->sdp, ev->sdp_len) == 0) {
         /* Early media: the caller hears what this branch plays. */
@@ -359,8 +421,12 @@ void sb__dial_branch_over(sb_call_t *b)
     d->live--;
     d->last = b;
     unbridge(d, b);
-    if (d->early == b)
+    if (d->early == b) {
         d->early = NULL;
+        /* Its early media is gone: ours again while others ring. */
+        if (!d->done && d->winner == NULL && d->live > 0)
+            ringback_start(d);
+    }
     if (d->done)
         return;
     if (b == d->winner) {
@@ -584,6 +650,7 @@ int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
     for (size_t i = 0; i < opts->target_count; i++)
         if (opts->targets[i].kind == SB_DIAL_SIP)
             d->has_sip = 1;
+    set_ring_tone(d, opts->ring_tone);
     d->start_ms = sb__call_now_ms();
     uv_timer_init(mgr->loop, &d->timer);
     d->timer.data = d;
@@ -594,10 +661,12 @@ int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
     for (size_t i = 0; i < opts->target_count; i++)
         start_target(d, opts, &opts->targets[i]);
     d->starting = 0;
-    if (d->live == 0)
+    if (d->live == 0) {
         finish(d, d->any_busy ? "busy" : "failed");
-    else
+    } else {
         uv_timer_start(&d->timer, on_timer, (uint64_t)d->timeout_s * 1000, 0);
+        ringback_start(d);
+    }
     *out = d;
     return 0;
 }

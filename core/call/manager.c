@@ -125,6 +125,8 @@ int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out)
     mgr->sip = deps->sip;
     mgr->media = deps->media;
     mgr->http = deps->http;
+    mgr->cache = deps->cache;
+    mgr->tts = deps->tts;
     mgr->instance_id = sb_store_instance_id(deps->store);
     int rc = sb_call_numbers_new(deps->store, &mgr->numbers);
     if (rc != 0) {

@@ -87,11 +87,29 @@ static const keydef_t schema[] = {
     {"media", "ip", T_STRING, OFF(media_ip), 0, 0, "IP address for SDP"},
     {"media", "bind_ip", T_STRING, OFF(media_bind_ip), 0, 0,
      "IP address RTP sockets bind to"},
+    {"media", "threads", T_INT, OFF(media_threads), 0, 64,
+     "media worker threads, 0 to run media on the main loop"},
+    {"media", "cache_dir", T_STRING, OFF(media_cache_dir), 0, 0,
+     "folder for the audio cache"},
+    {"media", "cache_bytes", T_SIZE, OFF(media_cache_bytes), 1 << 20, 1LL << 40,
+     "bytes of decoded audio kept in memory"},
+    {"media", "cache_disk_bytes", T_SIZE, OFF(media_cache_disk_bytes), 1 << 20,
+     1LL << 44, "bytes of audio files kept on disk"},
+    {"media", "max_file_bytes", T_SIZE, OFF(media_max_file_bytes), 1024, 1LL << 30,
+     "bytes of one audio download"},
+    {"media", "root", T_STRING, OFF(media_root), 0, 0,
+     "folder file:// Play URLs may read"},
+    {"media", "default_ttl", T_INT, OFF(media_default_ttl_s), 0, 31536000,
+     "seconds"},
+    {"tts", "cache_bytes", T_SIZE, OFF(tts_cache_bytes), 1 << 20, 1LL << 40,
+     "bytes of synthesized speech kept in memory"},
+    {"tts", "max_chars", T_SIZE, OFF(tts_max_chars), 1, 1000000,
+     "characters of one text"},
 };
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
                                        "console", "admin", "log", "refer", "calls",
-                                       "media"};
+                                       "media", "tts"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {
@@ -127,6 +145,12 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->media_port_min = 20000;
     cfg->media_port_max = 30000;
     cfg->media_timeout_s = 60;
+    cfg->media_threads = 1;
+    cfg->media_cache_bytes = 256u * 1024 * 1024;
+    cfg->media_cache_disk_bytes = 1024u * 1024 * 1024;
+    cfg->media_max_file_bytes = 32u * 1024 * 1024;
+    cfg->tts_cache_bytes = 64u * 1024 * 1024;
+    cfg->tts_max_chars = 4096;
     sb__config_finish(cfg);
     return 0;
 }
@@ -173,6 +197,16 @@ void sb__config_finish(sb_config_t *cfg)
             n -= 3;
         cfg->console_socket = sb_xasprintf("%.*s.sock", (int)n, cfg->store_path);
     }
+    if (cfg->media_cache_dir == NULL) {
+        /* The folder "media-cache" next to the database. */
+        const char *slash = strrchr(cfg->store_path, '/');
+        if (slash == NULL)
+            cfg->media_cache_dir = sb_xstrdup("media-cache");
+        else
+            cfg->media_cache_dir = sb_xasprintf("%.*s/media-cache",
+                                                (int)(slash - cfg->store_path),
+                                                cfg->store_path);
+    }
 }
 
 void sb_config_free(sb_config_t *cfg)
@@ -191,6 +225,8 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->log_file);
     free(cfg->media_ip);
     free(cfg->media_bind_ip);
+    free(cfg->media_cache_dir);
+    free(cfg->media_root);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -594,6 +630,9 @@ static int cross_checks(ctx_t *c, sb_config_t *cfg)
             return fail_key(c, "media", "ip", "%s and media.bind_ip %s are not of "
                             "the same IP family", cfg->media_ip, cfg->media_bind_ip);
     }
+    if (cfg->media_root && cfg->media_root[0] != '/')
+        return fail_key(c, "media", "root", "'%s' is not an absolute path",
+                        cfg->media_root);
     if (cfg->sip_min_expires > cfg->sip_max_expires)
         return fail_key(c, "sip", "max_expires", "must not be less than sip.min_expires");
     if (cfg->console_socket && strlen(cfg->console_socket) >= 100)
@@ -639,7 +678,9 @@ int sb_config_load(sb_config_t *cfg, const char *path, char *errbuf, size_t errl
     free(cfg->media_ip);
     free(cfg->media_bind_ip);
     free(cfg->console_socket);
+    free(cfg->media_cache_dir);
     cfg->sip_domain = cfg->media_ip = cfg->media_bind_ip = cfg->console_socket = NULL;
+    cfg->media_cache_dir = NULL;
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         free(src);

@@ -85,6 +85,22 @@ typedef struct sb_config_s {
     char *media_ip;             /* address put in SDP; default first SIP host */
     char *media_bind_ip;        /* address RTP sockets bind to (may be
                                    0.0.0.0 or ::); default first SIP host */
+    int media_threads;          /* media workers; default 1; 0: media runs
+                                   on the main loop */
+    char *media_cache_dir;      /* on-disk audio cache; default
+                                   "media-cache" next to the database */
+    size_t media_cache_bytes;   /* decoded audio kept in memory; 256 MiB */
+    size_t media_cache_disk_bytes;  /* on-disk copies kept; 1 GiB */
+    size_t media_max_file_bytes;    /* one Play download; 32 MiB */
+    char *media_root;           /* folder file:// Play URLs must be under;
+                                   NULL (default): file:// refused */
+    int media_default_ttl_s;    /* lifetime of a response with validators
+                                   but no max-age/Expires; default 0
+                                   (revalidate on each use) */
+
+    /* tts.* */
+    size_t tts_cache_bytes;     /* synthesized prompts kept; 64 MiB */
+    size_t tts_max_chars;       /* longest text of one Say; 4096 */
 } sb_config_t;
 
 /* Fills cfg with the embedded defaults. default_plugins (borrowed, copied)

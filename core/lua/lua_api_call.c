@@ -11,7 +11,7 @@
  *
  * Fields: sid, account_sid, from, to, direction, status, caller_name,
  * answered, alive. Methods: params, answer (waits), hangup, reject,
- * pause (waits). See docs/plugin-api.md.
+ * pause (waits), play (waits), prefetch. See docs/plugin-api.md.
  */
 #include <string.h>
 
@@ -305,10 +305,229 @@ static int lcall_answer(lua_State *L)
     return sb_lua_op_yield(L, s, &a->op);
 }
 
+/* Owner: itself; freed by on_played or play_op_cancel. Holds one call
+ * reference while pending. */
+typedef struct play_op_s {
+    sb_lua_op_t op;
+    void *call;
+    const sb_lua_call_ops_t *ops;
+    void *req;
+    int pause;                  /* call:pause: true or nil, reason only */
+} play_op_t;
+
+static void on_played(const sb_call_play_result_t *r, void *arg)
+{
+    play_op_t *p = arg;
+    sb_lua_session_t *s = sb_lua_op_finish(&p->op);
+    int pause = p->pause;
+    p->ops->unref(p->call);
+    free(p);
+    if (s == NULL)
+        return;
+    lua_State *co = sb_lua_session_thread(s);
+    if (r->err == 0) {
+        lua_pushboolean(co, 1);
+        if (pause) {
+            sb_lua_session_resume(s, 1);
+            return;
+        }
+        lua_createtable(co, 0, 1);
+        if (r->language_fallback) {
+            lua_pushboolean(co, 1);
+            lua_setfield(co, -2, "language_fallback");
+        }
+        sb_lua_session_resume(s, 2);
+        return;
+    }
+    lua_pushnil(co);
+    lua_pushstring(co, sb_err_reason(r->err));
+    if (pause || r->why == NULL) {
+        sb_lua_session_resume(s, 2);
+        return;
+    }
+    lua_pushstring(co, r->why);
+    sb_lua_session_resume(s, 3);
+}
+
+static void play_op_cancel(sb_lua_op_t *op)
+{
+    play_op_t *p = (play_op_t *)op;
+    p->ops->play_cancel(p->call, p->req);
+    p->ops->unref(p->call);
+    free(p);
+}
+
+/* Starts opts on the call at index 1 and yields; on a refusal pushes
+ * nil, reason, detail at once. */
+static int play_start(lua_State *L, lcall_t *c, sb_lua_session_t *s,
+                      const sb_call_play_opts_t *opts, int pause)
+{
+    play_op_t *p = SB_NEW(play_op_t);
+    p->op.cancel = play_op_cancel;
+    p->call = c->call;
+    p->ops = c->ops;
+    p->pause = pause;
+    p->ops->ref(p->call);
+    int rc = c->ops->play(c->call, opts, on_played, p, &p->req);
+    if (rc < 0) {
+        p->ops->unref(p->call);
+        free(p);
+        if (pause && rc != SB_EHANGUP) {
+            /* No media to pace it (no endpoint): a timer does. */
+            sb__lua_sleep_start(s, opts->ms, 1);
+            return lua_yield(L, 0);
+        }
+        if (pause)
+            return sb_lua_push_error(L, rc);
+        lua_pushnil(L);
+        lua_pushstring(L, sb_err_reason(rc));
+        if (opts->url)
+            lua_pushfstring(L, "%s: %s", opts->url, sb_strerror(rc));
+        else
+            lua_pushstring(L, sb_strerror(rc));
+        return 3;
+    }
+    /* The strings were copied: nothing on this stack is needed while the
+     * session waits. */
+    lua_settop(L, 0);
+    return sb_lua_op_yield(L, s, &p->op);
+}
+
+/* A string field of the play table at idx, NULL when absent; raises for
+ * another type or an empty string (borrowed from the table). */
+static const char *play_field(lua_State *L, int idx, const char *name)
+{
+    int t = lua_getfield(L, idx, name);
+    const char *v = NULL;
+    if (t == LUA_TSTRING) {
+        v = lua_tostring(L, -1);
+        if (*v == '\0')
+            luaL_error(L, "call:play: %s must not be empty", name);
+    } else if (t != LUA_TNIL) {
+        luaL_error(L, "call:play: %s must be a string, got %s", name,
+                   luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);          /* the table keeps the string alive */
+    return v;
+}
+
+static lua_Integer play_int(lua_State *L, int idx, const char *name,
+                            lua_Integer def, lua_Integer max)
+{
+    lua_Integer v = def;
+    if (lua_getfield(L, idx, name) != LUA_TNIL) {
+        int isnum;
+        v = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || v < 0 || v > max)
+            luaL_error(L, "call:play: %s must be an integer in 0..%d", name,
+                       (int)max);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* call:play{ url =, text =, voice =, language =, tone =, digits =,
+ *            loop = 1, ms = }
+ * Also call:play(url).
+ * Context: a session. Plays one of url (absolute http, https or file:
+ * fetched through the audio cache), text (text-to-speech in voice and
+ * language), tone ("ringback", "busy", "beep", "dialtone", with
+ * ":<country>"), digits (in-band DTMF, 'w' half a second of pause), or,
+ * with none of them, ms milliseconds of silence. loop: times to play, 0
+ * until the call ends; ms: the length of a tone. An unanswered call is
+ * answered first; the sound starts once the answer is confirmed. Waits
+ * until the sound has been played.
+ * Returns true, info ({ language_fallback = true } when the language was
+ * not known and English was spoken), or nil, reason, detail: reason
+ * "hangup", "network", "timeout", "not-found", "format", "too-big",
+ * "forbidden", "invalid", "media" or "canceled"; detail one line for a
+ * Notification ("HTTP 404 from http://x/a.wav"). Misuse (two sources,
+ * nothing to play, wrong types) raises. */
+static int lcall_play(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_createtable(L, 0, 1);           /* call:play(url) */
+        lua_pushvalue(L, 2);
+        lua_setfield(L, -2, "url");
+        lua_replace(L, 2);
+    }
+    luaL_checktype(L, 2, LUA_TTABLE);
+    sb_call_play_opts_t opts = {
+        .url = play_field(L, 2, "url"),
+        .text = play_field(L, 2, "text"),
+        .voice = play_field(L, 2, "voice"),
+        .language = play_field(L, 2, "language"),
+        .tone = play_field(L, 2, "tone"),
+        .digits = play_field(L, 2, "digits"),
+        .loop = (int)play_int(L, 2, "loop", 1, 10000),
+        .ms = (unsigned)play_int(L, 2, "ms", 0, 86400000),
+    };
+    int sources = !!opts.url + !!opts.text + !!opts.tone + !!opts.digits;
+    if (sources > 1)
+        return luaL_error(L, "call:play: give only one of url, text, tone "
+                          "and digits");
+    if (sources == 0 && opts.ms == 0)
+        return luaL_error(L, "call:play: nothing to play (url, text, tone, "
+                          "digits or ms expected)");
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    if (c->ops->play == NULL)
+        return luaL_error(L, "this call cannot play");
+    sb_lua_session_t *s;
+    int rc = sb_lua_op_check(L, &s);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    return play_start(L, c, s, &opts, 0);
+}
+
+/* call:prefetch(list)
+ * list: { { url = "http://..." }, { text =, voice =, language = }, ... }
+ * Context: anywhere. Starts fetching each URL into the audio cache and
+ * synthesizing each text, without playing and without waiting, so that a
+ * document's Play and Say find them ready. Items that are not usable
+ * (wrong types, a refused URL) are skipped; nothing fails.
+ * Returns the number of items started. */
+static int lcall_prefetch(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer started = 0;
+    if (!c->dead && c->ops->prefetch) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+        if (n > 256)
+            n = 256;                        /* a document's worth */
+        for (lua_Integer k = 1; k <= n; k++) {
+            if (lua_rawgeti(L, 2, k) != LUA_TTABLE) {
+                lua_pop(L, 1);
+                continue;
+            }
+            sb_call_play_opts_t opts;
+            memset(&opts, 0, sizeof opts);
+            const char **slots[] = {&opts.url, &opts.text, &opts.voice,
+                                    &opts.language};
+            static const char *const names[] = {"url", "text", "voice",
+                                                "language"};
+            for (int i = 0; i < 4; i++) {
+                if (lua_getfield(L, -1, names[i]) == LUA_TSTRING)
+                    *slots[i] = lua_tostring(L, -1);
+                lua_pop(L, 1);              /* the item keeps it alive */
+            }
+            if ((opts.url || opts.text) && c->ops->prefetch(c->call, &opts) == 0)
+                started++;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushinteger(L, started);
+    return 1;
+}
+
 /* call:pause(seconds)
- * Context: a session. Waits without touching the call's media (a Pause
- * before answer keeps the call ringing). Returns true, or nil, "hangup"
- * when the call ends first. */
+ * Context: a session. Waits. On an answered call the wait is silence
+ * played on the media clock (so it ends on a frame boundary with the
+ * sound around it); before the answer nothing is sent (a Pause before
+ * answer keeps the call ringing). Returns true, or nil, "hangup" when
+ * the call ends first. */
 static int lcall_pause(lua_State *L)
 {
     lcall_t *c = check_call(L, 1);
@@ -320,7 +539,17 @@ static int lcall_pause(lua_State *L)
     int rc = sb_lua_op_check(L, &s);
     if (rc < 0)
         return sb_lua_push_error(L, rc);
-    sb__lua_sleep_start(s, (uint64_t)(sec * 1000.0 + 0.5), 1);
+    uint64_t ms = (uint64_t)(sec * 1000.0 + 0.5);
+    if (ms > 0 && c->ops->play) {
+        sb_rcml_call_info_t ci;
+        memset(&ci, 0, sizeof ci);
+        c->ops->info(c->call, &ci);
+        if (ci.call_status && strcmp(ci.call_status, "in-progress") == 0) {
+            sb_call_play_opts_t opts = {.loop = 1, .ms = (unsigned)ms};
+            return play_start(L, c, s, &opts, 1);
+        }
+    }
+    sb__lua_sleep_start(s, ms, 1);
     return lua_yield(L, 0);
 }
 
@@ -330,6 +559,8 @@ static const luaL_Reg call_methods[] = {
     {"reject", lcall_reject},
     {"answer", lcall_answer},
     {"pause", lcall_pause},
+    {"play", lcall_play},
+    {"prefetch", lcall_prefetch},
     {"dial", sb__lua_call_dial},
     {"redirect", sb__lua_call_redirect},
     {"unbridge", sb__lua_call_unbridge},

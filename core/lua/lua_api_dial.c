@@ -204,12 +204,15 @@ static void parse_target(lua_State *L, int idx, sb_call_dial_target_t *t,
  *     status_events = "initiated ringing answered completed" }, ... },
  *   timeout = 30, time_limit = 14400, caller_id = "...",
  *   hangup_on_star = false, wait = "end" | "answer",
- *   action_url = "http://...", action_method = "POST" }
+ *   action_url = "http://...", action_method = "POST",
+ *   ring_tone = "us" }
  * Context: a session. Rings every target at once; the first to answer is
  * bridged to this call (answered then if needed); waits until no target
  * can answer or the bridge ends (wait = "end", the default), or only
  * until a target answers (wait = "answer": status "answered", the bridge
  * stays up; when it ends the call is hung up unless new RCML took it).
+ * An answered call hears ringback meanwhile, of the country ring_tone
+ * names (Twilio's ringTone: "us", "uk", "de", ...; unknown codes: "us").
  * action_url (absolute) is requested by the call module itself, with the
  * action parameters, when this call hangs up while bridged (its session
  * cannot run a document any more); otherwise acting on the result is the
@@ -259,6 +262,7 @@ int sb__lua_call_dial(lua_State *L)
         .caller_id = opt_string(L, 2, "caller_id"),
         .action_url = opt_string(L, 2, "action_url"),
         .action_method = opt_string(L, 2, "action_method"),
+        .ring_tone = opt_string(L, 2, "ring_tone"),
     };
     lua_getfield(L, 2, "hangup_on_star");
     opts.hangup_on_star = lua_toboolean(L, -1);
@@ -478,6 +482,26 @@ static void r_dial_cancel(void *call, void *req)
     sb_call_dial_cancel(req);
 }
 
+static int r_play(void *call, const sb_call_play_opts_t *opts,
+                  sb_call_play_done_cb cb, void *arg, void **req)
+{
+    sb_call_play_t *p = NULL;
+    int rc = sb_call_play(call, opts, cb, arg, &p);
+    *req = p;
+    return rc;
+}
+
+static void r_play_cancel(void *call, void *req)
+{
+    (void)call;
+    sb_call_play_cancel(req);
+}
+
+static int r_prefetch(void *call, const sb_call_play_opts_t *opts)
+{
+    return sb_call_prefetch(call, opts);
+}
+
 const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .ref = r_ref,
     .unref = r_unref,
@@ -488,6 +512,9 @@ const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .cancel = r_cancel,
     .dial = r_dial,
     .dial_cancel = r_dial_cancel,
+    .play = r_play,
+    .play_cancel = r_play_cancel,
+    .prefetch = r_prefetch,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -288,6 +288,15 @@ typedef struct sb_lua_call_ops_s {
     int (*dial)(void *call, const sb_call_dial_opts_t *opts,
                 sb_call_dial_done_cb cb, void *arg, void **req);
     void (*dial_cancel)(void *call, void *req);
+    /* Plays (call.h sb_call_play); NULL when the call cannot play (then
+     * call:play raises and call:pause only waits). cb fires once, later,
+     * unless play returns an error or play_cancel runs first. */
+    int (*play)(void *call, const sb_call_play_opts_t *opts,
+                sb_call_play_done_cb cb, void *arg, void **req);
+    void (*play_cancel)(void *call, void *req);
+    /* Starts fetching or synthesizing without playing (sb_call_prefetch):
+     * 0 or SB_E*. May be NULL. */
+    int (*prefetch)(void *call, const sb_call_play_opts_t *opts);
 } sb_lua_call_ops_t;
 
 /* Pushes the call's userdata (the same one for the same call pointer while

@@ -9,9 +9,14 @@
 --      Notification, then app.fallback_url once (same parameters);
 --   3. fire the "rcml.document" hook on the fetched text (Visual
 --      Designer substitution lives there); a handler may set ev.text, or
---      return a string, to change the document;
---   4. parse (host.parse_rcml) and run the verbs of <Response> in order
---      through the verb registry (host.verb(name) -> plugin entry);
+--      return a string, to change the document. A response typed audio/*
+--      is instead run as <Play> of its URL, one typed text/plain as <Say>
+--      of its body (Restcomm's response typing);
+--   4. parse (host.parse_rcml), pre-scan the whole tree (nested verbs
+--      too) and hand every Play URL and Say text to call:prefetch at once
+--      (each verb's spec.prefetch says what it will need), then run the
+--      verbs of <Response> in order through the verb registry
+--      (host.verb(name) -> plugin entry);
 --   5. a verb may ask for the next document (<Redirect>, action URLs):
 --      relative URLs resolve against the current document's URL; more
 --      than max_redirects consecutive documents that run no other verb
@@ -46,6 +51,7 @@ local rcml = {}
 rcml.MAX_REDIRECTS = 10
 rcml.FETCH_TIMEOUT = 10                 -- seconds
 rcml.MAX_DOCUMENT_BYTES = 1024 * 1024
+rcml.MAX_PREFETCH = 64                  -- items warmed per document
 
 -- Notification codes. Restcomm's own where it has one (restcomm.md 2.6,
 -- 3.1); Twilio's, which Restcomm's numbering follows, where it has none.
@@ -69,13 +75,34 @@ local XML_TYPES = {
   ["text/xml"] = true, ["application/xml"] = true, ["text/html"] = true,
 }
 
+local function media_type(ct)
+  return ((ct or ""):match("^%s*([^;%s]+)") or ""):lower()
+end
+
 -- A missing Content-Type is accepted (many static servers omit it).
 local function content_type_ok(ct)
   if ct == nil or ct == "" then
     return true
   end
-  local base = (ct:match("^%s*([^;%s]+)") or ""):lower()
+  local base = media_type(ct)
   return XML_TYPES[base] or base:match("%+xml$") ~= nil
+end
+
+-- Restcomm's response typing: a document URL that answers audio is
+-- played, one that answers text/plain is said. Returns the tree of that
+-- one-verb document, or nil for any other type.
+local function typed_document(res, final)
+  local base = media_type(res.content_type)
+  local verb
+  if base:match("^audio/") then
+    verb = { name = "Play", attrs = {}, text = final, children = {}, line = 1 }
+  elseif base == "text/plain" then
+    local text = (res.body or ""):match("^%s*(.-)%s*$")
+    verb = { name = "Say", attrs = {}, text = text, children = {}, line = 1 }
+  else
+    return nil
+  end
+  return { name = "Response", attrs = {}, text = "", children = { verb }, line = 1 }
 end
 
 local function traceback(err)
@@ -184,12 +211,16 @@ local function attempt(s, url, method, params)
     return nil, codes.HTTP_RETRIEVAL,
       ("%s %s: HTTP %d"):format(method, url, status), res.body
   end
+  local final = res.url or url
+  local typed = typed_document(res, final)
+  if typed then
+    return typed, final
+  end
   if not content_type_ok(res.content_type) then
     return nil, codes.CONTENT_TYPE,
       ("%s %s: content type '%s' is not XML"):format(method, url,
         tostring(res.content_type)), res.body
   end
-  local final = res.url or url
   local ev = {
     call = s.call, url = final, method = method, params = params,
     text = res.body or "", status = status, content_type = res.content_type,
@@ -477,6 +508,102 @@ function ctx_mt:run(nodes)
   return outcome
 end
 
+--------------------------------------------------------------------------
+-- The pre-scan: warming the audio of a whole document
+--------------------------------------------------------------------------
+
+-- The node a verb's spec.prefetch sees: attrs converted per spec, an
+-- invalid value silently replaced by its default (the verb reports it
+-- when it runs).
+local function quiet_node(entry, node)
+  local spec = entry.spec or {}
+  local attrs = {}
+  for k, v in pairs(node.attrs or {}) do
+    attrs[k] = v
+  end
+  for name, a in pairs(spec.attrs or {}) do
+    local raw = attrs[name]
+    local value
+    if raw ~= nil then
+      value = convert(a, raw)
+    end
+    if value == nil then
+      value = a.default
+    end
+    attrs[name] = value
+  end
+  return {
+    name = node.name, attrs = attrs, text = node.text or "",
+    children = node.children or {}, line = node.line,
+  }
+end
+
+local function prefetch_key(item)
+  if type(item.url) == "string" then
+    return "u\0" .. item.url
+  elseif type(item.text) == "string" then
+    return ("t\0%s\0%s\0%s"):format(tostring(item.voice),
+      tostring(item.language), item.text)
+  end
+end
+
+-- Appends to out what the verbs of nodes (and of their nested nodes, a
+-- Gather's Say and Play) want warmed: each verb whose spec has a
+-- prefetch function (Play, Say) is asked, fn(node, ctx) -> nil, an item
+-- or a list of items ({ url = absolute } or { text, voice, language }).
+local function collect_prefetch(s, ctx, nodes, out, seen)
+  for _, node in ipairs(nodes or {}) do
+    if #out >= rcml.MAX_PREFETCH then
+      return
+    end
+    local entry = type(node.name) == "string" and s.host.verb(node.name) or nil
+    local fn = entry and type(entry.spec) == "table" and entry.spec.prefetch
+    if type(fn) == "function" then
+      local ok, items = pcall(function ()
+        return fn(quiet_node(entry, node), ctx)
+      end)
+      if not ok then
+        s.host.log("warn", ("plugin %s: prefetch of <%s> failed: %s")
+          :format(entry.plugin or "?", node.name, first_line(items)))
+      elseif type(items) == "table" then
+        if items[1] == nil then
+          items = { items }
+        end
+        for _, item in ipairs(items) do
+          local key = type(item) == "table" and prefetch_key(item)
+          if key and not seen[key] and #out < rcml.MAX_PREFETCH then
+            seen[key] = true
+            out[#out + 1] = item
+          end
+        end
+      end
+    end
+    if node.children and #node.children > 0 then
+      collect_prefetch(s, ctx, node.children, out, seen)
+    end
+  end
+end
+
+-- Starts the downloads and syntheses of a document's Play and Say before
+-- its verbs run (call:prefetch returns at once). Never fails the
+-- document: an error is logged.
+local function prefetch_document(s, ctx, tree)
+  local call = s.call
+  if call.alive == false then
+    return
+  end
+  local ok, err = pcall(function ()
+    local list = {}
+    collect_prefetch(s, ctx, tree.children, list, {})
+    if #list > 0 and call.prefetch ~= nil then
+      call:prefetch(list)
+    end
+  end)
+  if not ok then
+    s.host.log("warn", "prefetch failed: " .. first_line(err))
+  end
+end
+
 local function finish(s, outcome)
   local call = s.call
   if outcome == "hangup" then
@@ -532,6 +659,7 @@ function rcml.run(call, host, app)
       _params = pack_params(params), document = tree,
     }, ctx_mt)
     params = nil
+    prefetch_document(s, ctx, tree)
     local outcome = run_nodes(s, ctx, tree.children or {})
     if type(outcome) ~= "table" then
       return finish(s, outcome)

@@ -15,8 +15,21 @@
 -- DialCallDuration, DialRingDuration (and, for <Sip>, DialSipCallId,
 -- DialSipResponseCode and DialSipHeader_X-...); without one the next verb
 -- runs.
+--
+-- ringTone (Twilio): the country whose ringback the caller hears while
+-- the dial rings, as call:dial's ring_tone (at au bg br be ch cl cn cz de
+-- dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt ru se sg th
+-- uk us tw ve za). Another value: warning 12200 and the server's default
+-- (us).
 
 local MAX_NOUNS = 10
+
+local RING_TONES = {
+  "at", "au", "bg", "br", "be", "ch", "cl", "cn", "cz", "de", "dk", "ee",
+  "es", "fi", "fr", "gr", "hu", "il", "in", "it", "lt", "jp", "mx", "my",
+  "nl", "no", "nz", "ph", "pl", "pt", "ru", "se", "sg", "th", "uk", "us",
+  "tw", "ve", "za",
+}
 
 -- "dest?X-A=1&X-B=2" -> dest, { {"X-A", "1"}, {"X-B", "2"} }
 local function split(text)
@@ -73,6 +86,7 @@ local function dial_args(box, attrs, ctx)
     hangup_on_star = attrs.hangupOnStar,
     action_url = action and action ~= "" and ctx:resolve(action) or nil,
     action_method = attrs.method,
+    ring_tone = attrs.ringTone,
   }
 end
 
@@ -86,6 +100,7 @@ plugin:verb("Dial", {
     callerId = { type = "string", code = 13214 },
     hangupOnStar = { type = "boolean", default = false },
     record = { type = "boolean", default = false },
+    ringTone = { type = "enum", values = RING_TONES },
   },
   nests = { "Number", "Client", "Sip", "Conference" },
 }, function (call, node, ctx)

@@ -1,12 +1,15 @@
 -- <Pause length="N"/>: wait N seconds (default 1) before the next verb.
 -- A Pause does not answer the call: as the first verb it delays the
--- answer. length must be a whole number >= 0; anything else is reported
--- as Notification 13910 (Restcomm's "invalid Pause length") and the
--- default is used.
+-- answer (the caller keeps hearing ringing). Once the call is answered,
+-- call:pause sends silence on the media clock, so a Pause between two
+-- Plays or Says is exactly N seconds of silence in the stream. length
+-- must be a whole number >= 0 (at most 86400, call:pause's limit);
+-- anything else is reported as Notification 13910 (Restcomm's "invalid
+-- Pause length") and the default is used.
 
 plugin:verb("Pause", {
   attrs = {
-    length = { type = "integer", min = 0, default = 1, code = 13910 },
+    length = { type = "integer", min = 0, max = 86400, default = 1, code = 13910 },
   },
   nests = false,
 }, function (call, node)

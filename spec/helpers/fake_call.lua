@@ -7,7 +7,9 @@
 -- if the caller hung up while it waited): it returns nil, "hangup" and
 -- the call is dead from then on. An outcome is true (success), a reason
 -- string (failure: nil, reason; "hangup" also ends the call), or a
--- function(call, ...) returning the results.
+-- function(call, ...) returning the results. call:play takes richer
+-- outcomes ({ true, info }, { nil, reason, detail }: see play_outcome),
+-- and call:prefetch records its list and returns its length.
 
 local fake_call = {}
 
@@ -178,6 +180,97 @@ function call_mt:dial(spec)
   self.status = "in-progress"
   return { sid = "ID0-CAdialled", status = "completed", duration = 3,
            ring_duration = 2, headers = {} }
+end
+
+-- Outcome of call:play: the script entry is true or nil (success: true,
+-- {}), a table { true, info } (success with info, e.g. { true, {
+-- language_fallback = true } }), a reason string (nil, reason, "scripted
+-- <reason>"), a table { reason, detail } or { nil, reason, detail }
+-- (nil, reason, detail), or a function(call, spec) returning the results.
+-- "hangup" also ends the call.
+local function play_outcome(call, spec)
+  local n = (call.counts.play or 0) + 1
+  call.counts.play = n
+  local r = call.script.play and call.script.play[n]
+  if type(r) == "function" then
+    return r(call, spec)
+  end
+  if r == nil or r == true then
+    return true, {}
+  end
+  local reason, detail
+  if type(r) == "table" then
+    if r[1] == true then
+      return true, r[2] or {}
+    end
+    if r[1] == nil then
+      reason, detail = r[2], r[3]
+    else
+      reason, detail = r[1], r[2]
+    end
+  else
+    reason, detail = r, "scripted " .. tostring(r)
+  end
+  if reason == "hangup" then
+    ended(call)
+  end
+  return nil, reason, detail
+end
+
+-- call:play(spec): exactly one of url, text, tone, digits (or none:
+-- silence for ms) as the C side checks; records the spec, answers the
+-- call if it was not (no separate "answer" action: the C side answers
+-- inside play), then replays the scripted outcome.
+function call_mt:play(spec)
+  if type(spec) == "string" then
+    spec = { url = spec }                 -- call:play(url)
+  end
+  assert(type(spec) == "table", "sb.call:play: a table expected")
+  local n = 0
+  for _, k in ipairs({ "url", "text", "tone", "digits" }) do
+    if spec[k] ~= nil then
+      assert(type(spec[k]) == "string", "sb.call:play: " .. k .. " must be a string")
+      n = n + 1
+    end
+  end
+  assert(n <= 1, "sb.call:play: at most one of url, text, tone, digits")
+  assert(spec.loop == nil or (math.type(spec.loop) == "integer" and spec.loop >= 0
+    and spec.loop <= 10000), "sb.call:play: loop must be an integer in 0..10000")
+  for _, k in ipairs({ "url", "text", "voice", "language", "tone", "digits" }) do
+    assert(spec[k] ~= "", "sb.call:play: " .. k .. " must not be empty")
+  end
+  assert(n == 1 or (spec.ms or 0) > 0, "sb.call:play: nothing to play")
+  if not self.alive then
+    return nil, "hangup", "the call has ended"
+  end
+  record(self, "play", spec)
+  if not self.answered then
+    self.answered = true
+    self.status = "in-progress"
+  end
+  return play_outcome(self, spec)
+end
+
+-- call:prefetch(list): records the list; returns the number of items (or
+-- what script.prefetch[n], a function(call, list), returns; it may raise).
+function call_mt:prefetch(list)
+  assert(type(list) == "table", "sb.call:prefetch: a list expected")
+  for _, item in ipairs(list) do
+    assert(type(item) == "table" and (type(item.url) == "string"
+      or type(item.text) == "string"),
+      "sb.call:prefetch: items are { url = } or { text =, voice =, language = }")
+  end
+  record(self, "prefetch", list)
+  local n = (self.counts.prefetch or 0) + 1
+  self.counts.prefetch = n
+  local r = self.script.prefetch and self.script.prefetch[n]
+  if type(r) == "function" then
+    return r(self, list)
+  end
+  if not self.alive then
+    return 0
+  end
+  return #list
 end
 
 -- call:redirect(app), call:unbridge(), call:bridge(other): recorded;

@@ -118,8 +118,8 @@ describe("switchboard.rcml", function ()
       fails_with({ [APP] = { err = "too-big" } }, 11206)
     end)
 
-    it("a content type that is not XML: 12300", function ()
-      fails_with({ [APP] = { body = doc(""), content_type = "audio/wav" } }, 12300)
+    it("a content type that is not XML, audio or text/plain: 12300", function ()
+      fails_with({ [APP] = { body = doc(""), content_type = "application/json" } }, 12300)
     end)
 
     it("an invalid application URL: 11100", function ()
@@ -431,6 +431,220 @@ describe("switchboard.rcml", function ()
     call:remote_hangup()
     assert.are.equal("hangup", rcml.run(call, host, { url = APP }))
     assert.are.equal(0, #host.requests)
+  end)
+
+  describe("the pre-scan", function ()
+    local MEDIA = { "rcml/play.lua", "rcml/say.lua" }
+
+    local function prefetches(call)
+      local out = {}
+      for _, a in ipairs(call.actions) do
+        if a[1] == "prefetch" then
+          out[#out + 1] = a[2]
+        end
+      end
+      return out
+    end
+
+    it("prefetches every Play URL (resolved) and Say text once, before any verb", function ()
+      local host = host_with({ [APP] = doc([[
+        <Say voice="woman" language="es">Hola</Say>
+        <Play>intro.wav</Play>
+        <Pause/>
+        <Wrap>
+          <Say>Press one</Say>
+          <Play>/prompts/menu.mp3#v2</Play>
+          <Play>http://cdn.test/a.wav</Play>
+        </Wrap>
+        <Say>Hola</Say>
+        <Say voice="woman" language="es">Hola</Say>
+        <Play loop="0">intro.wav</Play>
+        <Hangup/>
+      ]]) }, MEDIA)
+      assert(host:add_plugin("test.wrap", [[
+        plugin:verb("Wrap", function (call, node, ctx) return ctx:run(node.children) end)
+      ]]))
+      local call = fake_call.new()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.equal("prefetch", call.actions[1][1])
+      assert.are.equal(1, #prefetches(call))
+      assert.are.same({
+        { text = "Hola", voice = "woman", language = "es" },
+        { url = "http://app.test/voice/intro.wav" },
+        { text = "Press one", voice = "man", language = "en" },
+        { url = "http://app.test/prompts/menu.mp3" },
+        { url = "http://cdn.test/a.wav" },
+        { text = "Hola", voice = "man", language = "en" },
+      }, prefetches(call)[1])
+      -- and the verbs then play the same things
+      assert.are.same({ "prefetch", "play", "play", "pause", "play", "play",
+        "play", "play", "play", "play", "hangup" }, call:action_names())
+      assert.are.equal("http://app.test/prompts/menu.mp3", call.actions[6][2].url)
+    end)
+
+    it("resolves against the final URL after HTTP redirects", function ()
+      local host = host_with({
+        [APP] = { body = doc("<Play>../b.wav</Play>"), url = "http://other.test/x/y/a.xml" },
+      }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({ { url = "http://other.test/x/b.wav" } }, prefetches(call)[1])
+    end)
+
+    it("prefetches each document of a Redirect chain", function ()
+      local host = host_with({
+        [APP] = doc("<Say>one</Say><Redirect>two.xml</Redirect>"),
+        ["http://app.test/voice/two.xml"] = doc("<Play>two.wav</Play>"),
+      }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      local p = prefetches(call)
+      assert.are.equal(2, #p)
+      assert.are.same({ { text = "one", voice = "man", language = "en" } }, p[1])
+      assert.are.same({ { url = "http://app.test/voice/two.wav" } }, p[2])
+    end)
+
+    it("skips what the verb will not play: empty, digits, bad URL, long text", function ()
+      local host = host_with({ [APP] = doc(([[
+        <Play></Play><Play digits="123">x.wav</Play><Play>ftp://h/x.wav</Play>
+        <Say>   </Say><Say>%s</Say><Pause/>
+      ]]):format(("a"):rep(4097))) }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({}, prefetches(call))
+    end)
+
+    it("does nothing without Play or Say plugins", function ()
+      local host = host_with({ [APP] = doc("<Play>x.wav</Play><Say>hi</Say>") })
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({}, prefetches(call))
+    end)
+
+    it("uses the defaults of invalid attributes, silently (the verb reports)", function ()
+      local host = host_with({ [APP] = doc("<Say voice=\"robot\" loop=\"x\">hi</Say>") }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({ { text = "hi", voice = "man", language = "en" } }, prefetches(call)[1])
+      assert.are.same({ 13510, 13511 }, host:codes())
+    end)
+
+    it("gives a verb's prefetch its converted attributes and the ctx", function ()
+      local host = host_with({ [APP] = doc(
+        "<Warm flag=\"false\" n=\"x\" keep=\"raw\">a.wav</Warm>") })
+      assert(host:add_plugin("test.warm", [[
+        plugin:verb("Warm", {
+          attrs = { flag = { type = "boolean", default = true },
+                    n = { type = "integer", default = 7 } },
+          prefetch = function (node, ctx)
+            return {
+              { url = ctx:resolve(node.text) .. "?flag=" .. tostring(node.attrs.flag)
+                .. "&n=" .. node.attrs.n .. "&keep=" .. node.attrs.keep },
+              { text = "t", voice = "v", language = "l" },
+              { bogus = true },
+            }
+          end,
+        }, function () end)
+      ]]))
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({
+        { url = "http://app.test/voice/a.wav?flag=false&n=7&keep=raw" },
+        { text = "t", voice = "v", language = "l" },
+      }, prefetches(call)[1])
+    end)
+
+    it("caps the list at rcml.MAX_PREFETCH items", function ()
+      local body = {}
+      for i = 1, rcml.MAX_PREFETCH + 10 do
+        body[#body + 1] = ("<Play>p%d.wav</Play>"):format(i)
+      end
+      local host = host_with({ [APP] = doc(table.concat(body)) }, MEDIA)
+      local call = fake_call.new({ script = { play = { "hangup" } } })
+      rcml.run(call, host, { url = APP })
+      local p = prefetches(call)[1]
+      assert.are.equal(rcml.MAX_PREFETCH, #p)
+      assert.are.equal("http://app.test/voice/p1.wav", p[1].url)
+    end)
+
+    it("never fails the document when prefetch raises", function ()
+      local host = host_with({ [APP] = doc("<Play>a.wav</Play>") }, MEDIA)
+      local call = fake_call.new({ script = { prefetch = { function ()
+        error("cache is down")
+      end } } })
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.same({ "prefetch", "play", "hangup" }, call:action_names())
+      assert.are.same({}, host.notifications)
+      local logged = false
+      for _, l in ipairs(host.logs) do
+        logged = logged or (l[2]:find("cache is down", 1, true) ~= nil)
+      end
+      assert.is_true(logged)
+    end)
+
+    it("survives a verb whose prefetch function raises", function ()
+      local host = host_with({ [APP] = doc("<Odd/><Play>a.wav</Play>") }, MEDIA)
+      assert(host:add_plugin("test.odd", [[
+        plugin:verb("Odd", { prefetch = function () error("odd") end }, function () end)
+      ]]))
+      local call = fake_call.new()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.same({ { url = "http://app.test/voice/a.wav" } }, prefetches(call)[1])
+    end)
+  end)
+
+  describe("response typing", function ()
+    local MEDIA = { "rcml/play.lua", "rcml/say.lua" }
+
+    for _, ct in ipairs({ "audio/wav", "audio/x-wav", "audio/mpeg", "Audio/Wave; rate=8000" }) do
+      it(("plays a document URL that answers %s"):format(ct), function ()
+        local host = host_with({ [APP] = { body = "RIFF....WAVE", content_type = ct } }, MEDIA)
+        local call = fake_call.new()
+        assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+        assert.are.same({ "prefetch", "play", "hangup" }, call:action_names())
+        assert.are.same({ url = APP, loop = 1 }, call.actions[2][2])
+        assert.are.same({}, host.notifications)
+      end)
+    end
+
+    it("says the body of a document that answers text/plain", function ()
+      local host = host_with({
+        [APP] = { body = "  Hello there.\n", content_type = "text/plain; charset=utf-8" },
+      }, MEDIA)
+      local call = fake_call.new()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.same({ "prefetch", "play", "hangup" }, call:action_names())
+      assert.are.same({ text = "Hello there.", voice = "man", language = "en", loop = 1 },
+        call.actions[2][2])
+    end)
+
+    it("plays the final URL after HTTP redirects", function ()
+      local host = host_with({
+        [APP] = { body = "x", content_type = "audio/wav", url = "http://cdn.test/a.wav" },
+      }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.equal("http://cdn.test/a.wav", call.actions[2][2].url)
+    end)
+
+    it("works as a Redirect target", function ()
+      local host = host_with({
+        [APP] = doc("<Redirect>bye.txt</Redirect>"),
+        ["http://app.test/voice/bye.txt"] = { body = "Goodbye", content_type = "text/plain" },
+      }, MEDIA)
+      local call = fake_call.new()
+      rcml.run(call, host, { url = APP })
+      assert.are.same({ "prefetch", "play", "hangup" }, call:action_names())
+      assert.are.equal("Goodbye", call.actions[2][2].text)
+    end)
+
+    it("reports an empty text/plain body through Say (13520) and hangs up", function ()
+      local host = host_with({ [APP] = { body = " ", content_type = "text/plain" } }, MEDIA)
+      local call = fake_call.new()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.same({ 13520 }, host:codes())
+      assert.are.same({ "hangup" }, call:action_names())
+    end)
   end)
 
   describe("merge_params", function ()

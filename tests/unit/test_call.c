@@ -8,7 +8,14 @@
  *     completed, the application hangs up the caller;
  *   - busy: the dialled phone answers 486, the dial reports busy with
  *     sip_status 486, the application rejects the caller with 486;
- *   - unknown number: 404 before any application runs.
+ *   - unknown number: 404 before any application runs;
+ *   - play: the application plays 300 ms of silence on the unanswered
+ *     call: the play answers it and completes after the silence;
+ *   - play, hang-up: a tone without end; the phone hangs up, the play
+ *     completes with SB_EHANGUP;
+ *   - ringback: the application answers, then dials; while the callee
+ *     rings the caller's endpoint plays (the engine's clock counts it),
+ *     and no longer once the callee answered.
  * Each checks the SIP events the phone saw, the runner's calls, the call
  * records and the manager's statistics. The REFER flows are tested end to
  * end in tests/integration/refer_*. */
@@ -39,7 +46,9 @@ static const char *OFFER =
     "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
     "t=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
-typedef enum { S_ANSWER, S_DIAL, S_BUSY, S_UNKNOWN } script_t;
+typedef enum {
+    S_ANSWER, S_DIAL, S_BUSY, S_UNKNOWN, S_PLAY, S_PLAY_HANGUP, S_RINGBACK
+} script_t;
 
 typedef struct fx_s {
     script_t script;
@@ -73,6 +82,15 @@ typedef struct fx_s {
     char dial_sid[SB_SID_SIZE];
     int dials_done;
     sb_call_stats_t stats;
+
+    /* Playback. */
+    int plays_done;
+    int play_err;
+    int64_t play_started_ms, play_ms;
+    char status_after_play_start[32];
+    int refusals_ok;                /* synchronous refusals as documented */
+    int64_t ring_playing;           /* endpoints playing while it rang */
+    int64_t answer_playing;         /* ... after the callee answered */
 } fx_t;
 
 static void failf(fx_t *fx, const char *fmt, ...)
@@ -124,7 +142,7 @@ static void on_caller(sb_sip_leg_t *leg, const sb_sip_leg_event_t *ev, void *arg
         fx->caller_answered++;
         if (ev->sdp == NULL || strstr(ev->sdp, "m=audio") == NULL)
             failf(fx, "the answer has no SDP");
-        if (fx->script == S_ANSWER)
+        if (fx->script == S_ANSWER || fx->script == S_PLAY_HANGUP)
             uv_timer_start(&fx->step, on_hangup_caller, 300, 0);
         break;
     case SB_SIP_LEG_FAILED:
@@ -165,6 +183,18 @@ static void on_hangup_callee(uv_timer_t *t)
 }
 
 
+static void on_ringback_answer(uv_timer_t *t)
+{
+    fx_t *fx = t->data;
+    sb_media_clock_stats_t cs;
+    sb_media_engine_clock_stats(fx->media, &cs);
+    fx->ring_playing = (int64_t)cs.playing;
+    if (fx->callee) {
+        sb_sip_leg_respond(fx->callee, 200, NULL, OFFER, NULL, 0);
+        uv_timer_start(&fx->step, on_hangup_callee, 500, 0);
+    }
+}
+
 /* INVITEs reaching the phone (A's dial). */
 static void on_phone_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in, void *arg)
 {
@@ -180,6 +210,11 @@ static void on_phone_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in, v
     fx->callee = leg;
     sb_sip_leg_set_handler(leg, on_callee, fx);
     sb_sip_leg_respond(leg, 180, NULL, NULL, NULL, 0);
+    if (fx->script == S_RINGBACK) {
+        /* Ring a while: the caller hears ringback meanwhile. */
+        uv_timer_start(&fx->step, on_ringback_answer, 400, 0);
+        return;
+    }
     sb_sip_leg_respond(leg, 200, NULL, OFFER, NULL, 0);
     uv_timer_start(&fx->step, on_hangup_callee, 500, 0);
 }
@@ -198,6 +233,11 @@ static void on_dialled(const sb_call_dial_result_t *r, void *arg)
 {
     fx_t *fx = arg;
     fx->dials_done++;
+    if (fx->script == S_RINGBACK) {
+        sb_media_clock_stats_t cs;
+        sb_media_engine_clock_stats(fx->media, &cs);
+        fx->answer_playing = (int64_t)cs.playing;
+    }
     snprintf(fx->dial_status, sizeof fx->dial_status, "%s", r->status);
     snprintf(fx->dial_sid, sizeof fx->dial_sid, "%s", r->call_sid ? r->call_sid : "");
     fx->dial_sip = r->sip_status;
@@ -206,6 +246,56 @@ static void on_dialled(const sb_call_dial_result_t *r, void *arg)
         sb_call_reject(fx->call, 486);
     else
         sb_call_hangup(fx->call);
+}
+
+static void on_played(const sb_call_play_result_t *r, void *arg)
+{
+    fx_t *fx = arg;
+    fx->plays_done++;
+    fx->play_err = r->err;
+    fx->play_ms = sb_time_now_ms() - fx->play_started_ms;
+    if (r->err == 0 && fx->call)
+        sb_call_hangup(fx->call);
+}
+
+static void start_dial(fx_t *fx, sb_call_t *call)
+{
+    char dest[96];
+    snprintf(dest, sizeof dest, "sip:carol@127.0.0.1:%d", fx->port_b);
+    sb_call_dial_target_t t = {.kind = SB_DIAL_SIP, .dest = dest};
+    sb_call_dial_opts_t o = {.targets = &t, .target_count = 1, .timeout_s = 5,
+                             .ring_tone = "de"};
+    sb_call_dial_t *d;
+    int rc = sb_call_dial(call, &o, on_dialled, fx, &d);
+    if (rc != 0)
+        failf(fx, "sb_call_dial: %s", sb_strerror(rc));
+}
+
+static void on_answered_dial(int err, void *arg)
+{
+    fx_t *fx = arg;
+    fx->req = NULL;
+    if (err != 0 || fx->call == NULL)
+        failf(fx, "answer failed: %s", sb_strerror(err));
+    else
+        start_dial(fx, fx->call);
+}
+
+/* What sb_call_play refuses at once, without calling back. */
+static int play_refusals(sb_call_t *call)
+{
+    sb_call_play_t *p = NULL;
+    sb_call_play_opts_t two = {.tone = "beep", .digits = "1", .loop = 1};
+    sb_call_play_opts_t none = {.loop = 1};
+    sb_call_play_opts_t url = {.url = "http://127.0.0.1:1/a.wav", .loop = 1};
+    sb_call_play_opts_t neg = {.tone = "beep", .loop = -1};
+    return sb_call_play(call, &two, on_played, NULL, &p) == SB_EINVAL &&
+           sb_call_play(call, &none, on_played, NULL, &p) == SB_EINVAL &&
+           sb_call_play(call, &neg, on_played, NULL, &p) == SB_EINVAL &&
+           /* No audio cache in this fixture. */
+           sb_call_play(call, &url, on_played, NULL, &p) == SB_EMEDIA &&
+           sb_call_prefetch(call, &url) == SB_EMEDIA &&
+           sb_call_status(call) == SB_CALL_RINGING;
 }
 
 static int r_start(void *arg, sb_call_t *call, const sb_call_app_t *app)
@@ -225,14 +315,28 @@ static int r_start(void *arg, sb_call_t *call, const sb_call_app_t *app)
             failf(fx, "sb_call_answer refused");
         return 0;
     }
-    char dest[96];
-    snprintf(dest, sizeof dest, "sip:carol@127.0.0.1:%d", fx->port_b);
-    sb_call_dial_target_t t = {.kind = SB_DIAL_SIP, .dest = dest};
-    sb_call_dial_opts_t o = {.targets = &t, .target_count = 1, .timeout_s = 5};
-    sb_call_dial_t *d;
-    int rc = sb_call_dial(call, &o, on_dialled, fx, &d);
-    if (rc != 0)
-        failf(fx, "sb_call_dial: %s", sb_strerror(rc));
+    if (fx->script == S_RINGBACK) {
+        if (sb_call_answer(call, on_answered_dial, fx, &fx->req) != 0)
+            failf(fx, "sb_call_answer refused");
+        return 0;
+    }
+    if (fx->script == S_PLAY || fx->script == S_PLAY_HANGUP) {
+        fx->refusals_ok = play_refusals(call);
+        sb_call_play_opts_t silence = {.ms = 300, .loop = 1};
+        sb_call_play_opts_t tone = {.tone = "ringback:uk", .loop = 0};
+        sb_call_play_t *p;
+        fx->play_started_ms = sb_time_now_ms();
+        int rc = sb_call_play(call, fx->script == S_PLAY ? &silence : &tone,
+                              on_played, fx, &p);
+        if (rc != 0)
+            failf(fx, "sb_call_play: %s", sb_strerror(rc));
+        sb_call_info_t ci;
+        sb_call_info(call, &ci);
+        snprintf(fx->status_after_play_start, sizeof fx->status_after_play_start,
+                 "%s", ci.status);
+        return 0;
+    }
+    start_dial(fx, call);
     return 0;
 }
 
@@ -483,6 +587,55 @@ static void test_call_dial_busy_and_reject(void **state)
     assert_string_equal(st, "busy");
 }
 
+/* A play on a ringing call answers it, starts once the ACK came, and
+ * completes after its 300 ms; the application then hangs up. */
+static void test_call_play_answers_and_completes(void **state)
+{
+    (void)state;
+    fx_t fx;
+    run(&fx, S_PLAY);
+    assert_true(fx.refusals_ok);
+    assert_string_equal(fx.status_after_play_start, "in-progress");
+    assert_int_equal(fx.caller_answered, 1);
+    assert_int_equal(fx.plays_done, 1);
+    assert_int_equal(fx.play_err, 0);
+    /* The silence was played: 15 frames, of which the engine may send up
+     * to 3 at once when its clock catches up. */
+    if (fx.play_ms < 240 || fx.play_ms > 3000)
+        fail_msg("the play took %lld ms", (long long)fx.play_ms);
+    assert_int_equal(fx.caller_ended, 1);       /* hung up by the app */
+    char st[32];
+    record(&fx, fx.call_sid, st);
+    assert_string_equal(st, "completed");
+}
+
+/* The phone hangs up during an endless tone: the play ends with
+ * SB_EHANGUP, once. */
+static void test_call_play_ends_with_hangup(void **state)
+{
+    (void)state;
+    fx_t fx;
+    run(&fx, S_PLAY_HANGUP);
+    assert_int_equal(fx.caller_answered, 1);
+    assert_int_equal(fx.plays_done, 1);
+    assert_int_equal(fx.play_err, SB_EHANGUP);
+    assert_true(fx.play_ms >= 250);
+    assert_int_equal(fx.cancels, 1);
+}
+
+/* An answered caller hears ringback while the dial rings, and not after
+ * the answer (the relay takes over). */
+static void test_call_dial_plays_ringback_to_answered_caller(void **state)
+{
+    (void)state;
+    fx_t fx;
+    run(&fx, S_RINGBACK);
+    assert_int_equal(fx.dials_done, 1);
+    assert_string_equal(fx.dial_status, "completed");
+    assert_int_equal(fx.ring_playing, 1);
+    assert_int_equal(fx.answer_playing, 0);
+}
+
 static void test_call_unknown_number_is_404(void **state)
 {
     (void)state;
@@ -503,6 +656,9 @@ int main(void)
         cmocka_unit_test(test_call_dial_bridges_and_reports_completed),
         cmocka_unit_test(test_call_dial_busy_and_reject),
         cmocka_unit_test(test_call_unknown_number_is_404),
+        cmocka_unit_test(test_call_play_answers_and_completes),
+        cmocka_unit_test(test_call_play_ends_with_hangup),
+        cmocka_unit_test(test_call_dial_plays_ringback_to_answered_caller),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

@@ -217,6 +217,58 @@ static void test_config_media_addresses(void **state)
     sb_config_free(&cfg);
 }
 
+/* Playback and text-to-speech (issue 15): defaults, a file that sets them,
+ * and values out of range reported with their line and key. */
+static void test_config_media_playback_keys(void **state)
+{
+    (void)state;
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(cfg.media_threads, 1);
+    assert_string_equal(cfg.media_cache_dir, "./media-cache");
+    assert_int_equal(cfg.media_cache_bytes, 256u * 1024 * 1024);
+    assert_int_equal(cfg.media_cache_disk_bytes, 1024u * 1024 * 1024);
+    assert_int_equal(cfg.media_max_file_bytes, 32u * 1024 * 1024);
+    assert_null(cfg.media_root);
+    assert_int_equal(cfg.media_default_ttl_s, 0);
+    assert_int_equal(cfg.tts_cache_bytes, 64u * 1024 * 1024);
+    assert_int_equal(cfg.tts_max_chars, 4096);
+    sb_config_free(&cfg);
+
+    /* The cache folder follows the database unless set. */
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(sb_config_load(&cfg, write_conf("p.lua",
+                     "store.path = \"/var/lib/sb/main.db\"\n"
+                     "media = { threads = 0, cache_bytes = 8 * 1024 * 1024,\n"
+                     "  root = \"/srv/audio\", default_ttl = 300 }\n"
+                     "tts.max_chars = 500\n"), err, sizeof err), 0);
+    assert_string_equal(cfg.media_cache_dir, "/var/lib/sb/media-cache");
+    assert_int_equal(cfg.media_threads, 0);
+    assert_int_equal(cfg.media_cache_bytes, 8u * 1024 * 1024);
+    assert_string_equal(cfg.media_root, "/srv/audio");
+    assert_int_equal(cfg.media_default_ttl_s, 300);
+    assert_int_equal(cfg.tts_max_chars, 500);
+    assert_int_equal(cfg.tts_cache_bytes, 64u * 1024 * 1024);
+    sb_config_free(&cfg);
+
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(sb_config_load(&cfg, write_conf("p.lua",
+                     "media.cache_dir = \"/tmp/sb-cache\"\n"), err, sizeof err), 0);
+    assert_string_equal(cfg.media_cache_dir, "/tmp/sb-cache");
+    sb_config_free(&cfg);
+
+    expect_error("media = {\n  threads = 65 }\n", "2: media.threads",
+                 "out of range 0..64");
+    expect_error("media.threads = 1.5\n", "1: media.threads", "a fraction");
+    expect_error("tts = { max_chars = 0 }\n", "1: tts.max_chars", "out of range");
+    expect_error("media.cache_bytes = \"lots\"\n", "1: media.cache_bytes",
+                 "expected an integer");
+    expect_error("media.root = \"audio\"\n", "1: media.root",
+                 "not an absolute path");
+    expect_error("tts.voice = \"alice\"\n", "1:", "unknown key 'tts.voice'");
+}
+
 static void test_config_reading_unknown_name_is_error(void **state)
 {
     expect_error("x = os.getenv(\"HOME\")\n", "1:", "unknown");
@@ -264,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_config_wrong_type),
         cmocka_unit_test(test_config_bad_values),
         cmocka_unit_test(test_config_media_addresses),
+        cmocka_unit_test(test_config_media_playback_keys),
         cmocka_unit_test(test_config_reading_unknown_name_is_error),
         cmocka_unit_test(test_config_endless_loop_is_stopped),
         cmocka_unit_test(test_config_missing_file_is_io_error),

@@ -521,7 +521,8 @@ static void test_lua_shipped_plugins_load(void **state)
              "local names = {}\n"
              "for _, p in ipairs(m:list()) do names[#names + 1] = p.name end\n"
              "return table.concat(names, ','), m:verb('Pause').plugin",
-         "rcml.dial,rcml.hangup,rcml.pause,rcml.redirect,rcml.reject,refer,"
+         "rcml.dial,rcml.hangup,rcml.pause,rcml.play,rcml.redirect,rcml.reject,"
+         "rcml.say,refer,"
          "visual_designer|rcml.pause");
     env_stop(&e);
 }
@@ -740,6 +741,197 @@ static void test_lua_call_remote_hangup_cancels_answer(void **state)
     assert_int_equal(o.done, 1);
     assert_string_equal(o.results, "nil|hangup|false|nil|hangup");
     assert_int_equal(c.refs, 0);
+    fake_call_close(&c);
+    env_stop(&e);
+}
+
+/* Runs code on fake call c in a new session (the call as its argument);
+ * with wait, until the session ends. */
+static void run_on_call(env_t *e, fake_call_t *c, const char *code,
+                        outcome_t *o, int wait)
+{
+    sb_lua_session_t *s;
+    memset(o, 0, sizeof *o);
+    assert_int_equal(sb_lua_session_new(e->rt, c->sid, on_done, o, &s), 0);
+    c->session = s;
+    char err[512];
+    if (sb_lua_session_load(s, code, strlen(code), "=play", err, sizeof err) != 0)
+        fail_msg("load: %s", err);
+    sb_lua_call_push(e->rt, sb_lua_session_thread(s), c, &fake_call_ops);
+    assert_int_equal(sb_lua_session_start(s, 1), 0);
+    if (wait) {
+        run_until(e, &o->done);
+        c->session = NULL;              /* freed with its done */
+        if (o->status != 0)
+            fail_msg("session failed: %s", o->msg);
+    }
+}
+
+/* call:play waits for the sound and returns true and an info table; the
+ * options reach the call as given (loop defaults to 1). */
+static void test_lua_call_play_success_returns_info(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    fake_call_t c;
+    fake_call_init(&c, &e.loop, e.rt, "CAplay");
+    c.play_delay_ms = 30;
+    outcome_t o;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local before = tostring(call.answered)\n"
+        "local ok, info = call:play{ url = 'http://x/a.wav', loop = 2 }\n"
+        "local n = 0 for _ in pairs(info) do n = n + 1 end\n"
+        "return before, ok, type(info), n, call.answered", &o, 1);
+    assert_string_equal(o.results, "false|true|table|0|true");
+    assert_int_equal(c.plays, 1);
+    assert_string_equal(c.last_play, "url=http://x/a.wav;loop=2");
+
+    /* Text with a language the synthesizer did not know. */
+    fake_call_play_result(&c, 0, NULL, 0, 1);
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local ok, info = call:play{ text = 'Hallo', voice = 'woman',\n"
+        "                            language = 'xx-XX' }\n"
+        "return ok, info.language_fallback", &o, 1);
+    assert_string_equal(o.results, "true|true");
+    assert_string_equal(c.last_play, "text=Hallo|woman|xx-XX;loop=1");
+
+    fake_call_play_result(&c, 0, NULL, 0, 0);
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local a = call:play{ tone = 'ringback:de', ms = 500 }\n"
+        "local b = call:play{ digits = '12w#', loop = 0 }\n"
+        "local d = call:play('http://x/short.wav')\n"
+        "return a, b, d", &o, 1);
+    assert_string_equal(o.results, "true|true|true");
+    assert_int_equal(c.plays, 5);
+    assert_string_equal(c.last_play, "url=http://x/short.wav;loop=1");
+    assert_int_equal(c.refs, 1);            /* only the handle's */
+    fake_call_close(&c);
+    env_stop(&e);
+}
+
+/* A failure comes back as nil, reason, detail; misuse raises. */
+static void test_lua_call_play_failure_gives_reason_and_detail(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    fake_call_t c;
+    fake_call_init(&c, &e.loop, e.rt, "CAplayfail");
+    fake_call_play_result(&c, SB_ENOENT, "HTTP 404 from http://x/y.wav", 404, 0);
+    outcome_t o;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local ok, reason, detail = call:play{ url = 'http://x/y.wav' }\n"
+        "return ok, reason, detail", &o, 1);
+    assert_string_equal(o.results, "nil|not-found|HTTP 404 from http://x/y.wav");
+
+    fake_call_play_result(&c, SB_EFORMAT, "http://x/z.wav: not a WAV or MP3 file",
+                          0, 0);
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "return call:play{ url = 'http://x/z.wav' }", &o, 1);
+    assert_string_equal(o.results, "nil|format|http://x/z.wav: not a WAV or MP3 file");
+
+    /* Refused at once (not an http, https or file URL). */
+    int plays = c.plays;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "return call:play{ url = 'ftp://x/a.wav' }", &o, 1);
+    assert_string_equal(o.results, "nil|forbidden|ftp://x/a.wav: not permitted");
+    assert_int_equal(c.plays, plays);
+
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local function err(t)\n"
+        "  local ok, msg = pcall(call.play, call, t)\n"
+        "  return ok and 'no error' or (msg:match('call:play: [^(]*') or msg)\n"
+        "end\n"
+        "return err{ url = 'http://a', text = 'b' }, err{},\n"
+        "  err{ tone = 'beep', loop = -1 }, err{ text = '' },\n"
+        "  err{ url = 42 }", &o, 1);
+    assert_string_equal(o.results,
+        "call:play: give only one of url, text, tone and digits|"
+        "call:play: nothing to play |"
+        "call:play: loop must be an integer in 0..10000|"
+        "call:play: text must not be empty|"
+        "call:play: url must be a string, got number");
+    assert_int_equal(c.plays, plays);
+    fake_call_close(&c);
+    env_stop(&e);
+}
+
+/* The caller hangs up while a play waits: the play is cancelled and the
+ * session sees nil, "hangup"; no reference is left. */
+static void test_lua_call_play_hangup_cancels(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    fake_call_t c;
+    fake_call_init(&c, &e.loop, e.rt, "CAplayhup");
+    c.play_delay_ms = 60000;
+    outcome_t o;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local ok, err = call:play{ url = 'http://x/long.wav', loop = 0 }\n"
+        "local ok2, err2 = call:play{ tone = 'beep' }\n"
+        "return ok, err, ok2, err2, call.alive", &o, 0);
+    assert_int_equal(o.done, 0);
+    assert_int_equal(c.plays, 1);
+    assert_int_equal(c.refs, 2);            /* handle + pending play */
+    fake_call_remote_hangup(&c);
+    assert_int_equal(o.done, 1);
+    assert_string_equal(o.results, "nil|hangup|nil|hangup|false");
+    assert_int_equal(c.play_cancels, 1);
+    assert_int_equal(c.plays, 1);
+    assert_int_equal(c.refs, 0);
+    fake_call_close(&c);
+    env_stop(&e);
+}
+
+/* call:prefetch starts what it can and returns at once. */
+static void test_lua_call_prefetch_starts_usable_items(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    fake_call_t c;
+    fake_call_init(&c, &e.loop, e.rt, "CAprefetch");
+    outcome_t o;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local n = call:prefetch{ { url = 'http://x/1.wav' },\n"
+        "  { text = 'Welcome', voice = 'man', language = 'en' },\n"
+        "  { url = 'ftp://x/2.wav' }, 42, { other = 1 }, { url = {} } }\n"
+        "local empty = call:prefetch{}\n"
+        "local ok = pcall(call.prefetch, call, 'http://x/1.wav')\n"
+        "return n, empty, ok, call.status", &o, 1);
+    assert_string_equal(o.results, "2|0|false|ringing");
+    assert_string_equal(c.prefetched, "http://x/1.wav,Welcome");
+    assert_int_equal(c.plays, 0);           /* nothing played or answered */
+    fake_call_close(&c);
+    env_stop(&e);
+}
+
+/* call:pause on an answered call is silence on the media clock; before
+ * the answer it is a timer and does not answer. */
+static void test_lua_call_pause_plays_silence_when_answered(void **state)
+{
+    env_t e;
+    env_start(&e, NULL);
+    fake_call_t c;
+    fake_call_init(&c, &e.loop, e.rt, "CApause");
+    outcome_t o;
+    run_on_call(&e, &c,
+        "local call = ...\n"
+        "local a = call:pause(0.02)\n"
+        "local st = call.status\n"
+        "call:answer()\n"
+        "local b = call:pause(0.03)\n"
+        "return a, st, b", &o, 1);
+    assert_string_equal(o.results, "true|ringing|true");
+    assert_int_equal(c.plays, 1);
+    assert_string_equal(c.last_play, "silence=30;loop=1");
     fake_call_close(&c);
     env_stop(&e);
 }
@@ -1117,6 +1309,11 @@ int main(void)
         cmocka_unit_test(test_lua_call_binding_fields_and_methods),
         cmocka_unit_test(test_lua_call_gc_drops_reference),
         cmocka_unit_test(test_lua_call_remote_hangup_cancels_answer),
+        cmocka_unit_test(test_lua_call_play_success_returns_info),
+        cmocka_unit_test(test_lua_call_play_failure_gives_reason_and_detail),
+        cmocka_unit_test(test_lua_call_play_hangup_cancels),
+        cmocka_unit_test(test_lua_call_prefetch_starts_usable_items),
+        cmocka_unit_test(test_lua_call_pause_plays_silence_when_answered),
         cmocka_unit_test(test_lua_cross_session_completion_is_queued),
         cmocka_unit_test(test_lua_http_request_against_local_server),
         cmocka_unit_test(test_lua_http_request_timeout_and_hangup),

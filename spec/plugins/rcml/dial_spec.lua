@@ -148,6 +148,30 @@ describe("plugins/rcml/dial.lua", function ()
     assert.are.same({ 12200 }, host:codes())
   end)
 
+  it("passes ringTone as ring_tone (any case, Twilio's country codes)", function ()
+    for _, tone in ipairs({ "uk", "at", "za", "US", "Jp" }) do
+      local _, call, host = run(("<Dial ringTone=\"%s\"><Number>1</Number></Dial>"):format(tone))
+      assert.are.equal(tone:lower(), dial_spec(call).ring_tone)
+      assert.are.same({}, host.notifications)
+    end
+  end)
+
+  it("leaves ring_tone to the server's default without ringTone", function ()
+    local _, call = run("<Dial><Number>1</Number></Dial>")
+    assert.is_nil(dial_spec(call).ring_tone)
+  end)
+
+  for _, bad in ipairs({ "gb", "usa", "", "u k" }) do
+    it(("warns about ringTone=\"%s\" and uses the default"):format(bad), function ()
+      local r, call, host = run(("<Dial ringTone=\"%s\"><Number>1</Number></Dial>"):format(bad))
+      assert.are.equal("completed", r)
+      assert.is_nil(dial_spec(call).ring_tone)
+      assert.are.same({ 12200 }, host:codes())
+      assert.are.equal("warning", host.notifications[1].level)
+      assert.matches("ringTone", host.notifications[1].message)
+    end)
+  end
+
   it("reports an invalid timeout and uses the default", function ()
     local _, call, host = run("<Dial timeout=\"soon\"><Number>1</Number></Dial>")
     assert.are.equal(30, dial_spec(call).timeout)

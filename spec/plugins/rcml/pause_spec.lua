@@ -39,7 +39,29 @@ describe("plugins/rcml/pause.lua", function ()
     end
   end)
 
-  for _, bad in ipairs({ "-1", "1.5", "soon", "" }) do
+  it("waits up to call:pause's limit, 86400 s", function ()
+    local _, call, host = run("<Pause length=\"86400\"/>")
+    assert.are.same({}, host.notifications)
+    assert.are.equal(86400, call.actions[1][2])
+  end)
+
+  it("waits on an answered call between prompts (silence on the media clock)", function ()
+    local host = fake_host.new({
+      plugins = { "rcml/pause.lua", "rcml/play.lua", "rcml/say.lua" },
+      documents = { [URL] = "<Response><Say>one</Say><Pause length=\"2\"/>"
+        .. "<Play>two.wav</Play></Response>" },
+    })
+    local answered
+    local call = fake_call.new({ script = { pause = { function (c, seconds)
+      answered = c.answered
+      return seconds == 2 or nil
+    end } } })
+    assert.are.equal("completed", rcml.run(call, host, { url = URL }))
+    assert.is_true(answered)
+    assert.are.same({ "prefetch", "play", "pause", "play", "hangup" }, call:action_names())
+  end)
+
+  for _, bad in ipairs({ "-1", "1.5", "soon", "", "86401" }) do
     it(("reports length=\"%s\" as 13910 and waits 1 s"):format(bad), function ()
       local _, call, host = run(("<Pause length=\"%s\"/>"):format(bad))
       assert.are.same({ 13910 }, host:codes())

@@ -20,7 +20,9 @@
 #define SB__DTMF_MAX_DIGITS 32
 #define SB__MAX_QUEUED_SENDS 64
 #define SB__FRAME_SAMPLES 160       /* 20 ms at 8 kHz */
-#define SB__TICK_NS 20000000ULL
+#define SB__FRAME_NS 20000000ULL    /* one frame */
+#define SB__SLOTS 10                /* the clock ticks SLOTS times a frame */
+#define SB__SLOT_NS (SB__FRAME_NS / SB__SLOTS)
 
 typedef struct sb__media_worker_s sb__media_worker_t;
 
@@ -234,8 +236,10 @@ struct sb_media_endpoint_s {
 
     /* ---- worker side: the rest ---- */
     sb_media_endpoint_t *wprev, *wnext;     /* worker's list */
-    sb_media_endpoint_t *cprev, *cnext;     /* worker's clocked list */
-    int clocked;                /* on the clocked list */
+    sb_media_endpoint_t *cprev, *cnext;     /* its clock slot's list */
+    int clocked;                /* on a slot's list */
+    int slot;                   /* 0..SB__SLOTS-1 */
+    uint64_t next_due_ns;       /* CLOCK_MONOTONIC time of the next frame */
     sb__play_item_t *play_head; /* queue; head plays */
     sb__play_item_t **play_tail;
     sb__play_item_t *fin_head;  /* played out, reported next tick */
@@ -292,10 +296,16 @@ struct sb__media_worker_s {
     uv_poll_t clock;
     int clock_fd;               /* timerfd, CLOCK_MONOTONIC, absolute */
     uint64_t clock_base_ns;     /* the first deadline */
-    uint64_t clock_seen;        /* ticks handled since the base */
+    uint64_t next_k;            /* the next slot tick to visit */
     sb__media_msg_t *held;      /* waiting for an endpoint in transit */
     sb_media_endpoint_t *eps;   /* endpoints owned here */
-    sb_media_endpoint_t *clocked;   /* those that generate audio */
+    /* Endpoints that generate audio, spread over the slots of a frame so
+     * that each tick sends a tenth of the frames (no burst of every
+     * frame at once, and a frame's lateness is bounded by its slot's
+     * pass, not the whole worker's). */
+    sb_media_endpoint_t *slots[SB__SLOTS];
+    int slot_n[SB__SLOTS];      /* endpoints per slot */
+    int n_clocked;
     int n_eps;
     int open_handles;
     int quitting;
@@ -346,7 +356,9 @@ void sb__media_post_msg(sb__media_worker_t *w, sb__media_msg_t *m);
 /* Called on the worker's loop for each message. */
 void sb__media_worker_handle(sb__media_worker_t *w, sb__media_msg_t *m);
 /* play.c, on the worker's loop */
-void sb__media_clock_add(sb_media_endpoint_t *ep);
+/* Puts ep on its worker's clock; its next frame is due at due_ns
+ * (CLOCK_MONOTONIC). No-op when already there. */
+void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns);
 void sb__media_clock_remove(sb_media_endpoint_t *ep);
 void sb__media_clock_tick(sb__media_worker_t *w);
 void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item);

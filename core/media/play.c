@@ -340,24 +340,47 @@ static uint64_t mono_ns(void)
 
 static void on_clock(uv_poll_t *h, int status, int events);
 
-void sb__media_clock_add(sb_media_endpoint_t *ep)
+/* The slot tick k starts at base + k * SLOT_NS. */
+static uint64_t slot_k(const sb__media_worker_t *w, uint64_t t)
+{
+    return t > w->clock_base_ns ? (t - w->clock_base_ns) / SB__SLOT_NS : 0;
+}
+
+void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns)
 {
     sb__media_worker_t *w = ep->w;
     if (ep->clocked || !w)
         return;
     ep->clocked = 1;
+    /* The slot: the least loaded of the frame's ten, the one nearest
+     * the due time among equals, so that calls started together do not
+     * all land in one slot. The second frame then comes 10 to 30 ms
+     * after the first (once; a jitter buffer takes it), and every later
+     * one a whole frame later, in the same slot. */
+    uint64_t kd = slot_k(w, due_ns);
+    uint64_t best = kd;
+    for (int d = 1; d < SB__SLOTS; d++) {
+        uint64_t k = (d & 1) ? kd + (uint64_t)(d + 1) / 2
+                             : kd - (uint64_t)d / 2;
+        if (w->slot_n[k % SB__SLOTS] < w->slot_n[best % SB__SLOTS])
+            best = k;
+    }
+    ep->slot = (int)(best % SB__SLOTS);
+    ep->next_due_ns = w->clock_base_ns + best * SB__SLOT_NS;
+    w->slot_n[ep->slot]++;
     ep->cprev = NULL;
-    ep->cnext = w->clocked;
-    if (w->clocked)
-        w->clocked->cprev = ep;
-    else if (!w->quitting) {
+    ep->cnext = w->slots[ep->slot];
+    if (ep->cnext)
+        ep->cnext->cprev = ep;
+    w->slots[ep->slot] = ep;
+    if (w->n_clocked++ == 0 && !w->quitting) {
         /* Forget expirations that came while nobody listened. */
         uint64_t junk;
         while (read(w->clock_fd, &junk, sizeof(junk)) < 0 && errno == EINTR)
             ;
+        w->next_k = slot_k(w, mono_ns()) + 1;
         uv_poll_start(&w->clock, UV_READABLE, on_clock);
     }
-    w->clocked = ep;
 }
 
 void sb__media_clock_remove(sb_media_endpoint_t *ep)
@@ -369,11 +392,12 @@ void sb__media_clock_remove(sb_media_endpoint_t *ep)
     if (ep->cprev)
         ep->cprev->cnext = ep->cnext;
     else
-        w->clocked = ep->cnext;
+        w->slots[ep->slot] = ep->cnext;
     if (ep->cnext)
         ep->cnext->cprev = ep->cprev;
     ep->cprev = ep->cnext = NULL;
-    if (!w->clocked && !w->quitting)
+    w->slot_n[ep->slot]--;
+    if (--w->n_clocked == 0 && !w->quitting)
         uv_poll_stop(&w->clock);
 }
 
@@ -492,14 +516,15 @@ void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item)
     item->next = NULL;
     *ep->play_tail = item;
     ep->play_tail = &item->next;
-    if (ep->playing || ep->txd.active) {
-        sb__media_clock_add(ep);
+    if (ep->playing || ep->txd.active || ep->clocked) {
+        /* Queued behind what plays, or finishing: the clock goes on. */
+        sb__media_clock_add(ep, mono_ns());
         return;
     }
     set_playing(ep, 1);
-    sb__media_clock_add(ep);
     /* The first frame now: a prompt need not wait for the next tick. */
     emit_frame(ep, uv_now(ep->w->loop));
+    sb__media_clock_add(ep, mono_ns() + SB__FRAME_NS);
     if (!ep->play_head)
         set_playing(ep, 0);     /* reported on the next tick */
 }
@@ -610,11 +635,63 @@ void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,
     t->active = 1;
     /* Generated packets are a new source for the phone's stream. */
     sb__outstream_reset(&ep->out);
-    sb__media_clock_add(ep);
     dtmf_tick(ep);              /* the first packet now */
+    if (ep->clocked)            /* playing: it keeps its slot */
+        return;
+    sb__media_clock_add(ep, mono_ns() + SB__FRAME_NS);
 }
 
 /* ---- the tick ----------------------------------------------------------------------- */
+
+/* One frame of ep: RFC 4733 digits first, else the play queue. */
+static void clock_frame(sb_media_endpoint_t *ep, uint64_t now_ms)
+{
+    if (ep->txd.active) {
+        dtmf_tick(ep);
+        return;
+    }
+    if (!ep->play_head)
+        return;
+    if (!ep->playing)           /* queued behind RFC 4733 digits */
+        set_playing(ep, 1);
+    emit_frame(ep, now_ms);
+    if (!ep->play_head)
+        set_playing(ep, 0);
+}
+
+/* Visits one slot: every endpoint in it sends the frames that are due,
+ * at most MAX_CATCHUP; one further behind skips ahead. Lateness is
+ * measured against each frame's own due time, with the clock read again
+ * every 32 frames, so a long pass is seen as late too. */
+static void visit_slot(sb__media_worker_t *w, int slot, uint64_t *now,
+                       uint64_t now_ms, int *since_read)
+{
+    sb_media_endpoint_t *next;
+    for (sb_media_endpoint_t *ep = w->slots[slot]; ep; ep = next) {
+        next = ep->cnext;
+        report_finished(ep);
+        int n = 0;
+        while (ep->clocked && ep->next_due_ns <= *now && n < MAX_CATCHUP) {
+            if (++*since_read >= 32) {
+                *now = mono_ns();
+                *since_read = 0;
+            }
+            if (*now - ep->next_due_ns > LATE_NS)
+                __atomic_add_fetch(&w->late_frames, 1, __ATOMIC_RELAXED);
+            clock_frame(ep, now_ms);
+            ep->next_due_ns += SB__FRAME_NS;
+            n++;
+        }
+        if (ep->clocked && ep->next_due_ns + SB__FRAME_NS <= *now) {
+            /* Too far behind: drop the backlog rather than burst it. */
+            uint64_t behind = (*now - ep->next_due_ns) / SB__FRAME_NS;
+            ep->next_due_ns += behind * SB__FRAME_NS;
+        }
+        if (ep->clocked && !ep->txd.active && !ep->play_head &&
+            !ep->fin_head)
+            sb__media_clock_remove(ep);
+    }
+}
 
 void sb__media_clock_tick(sb__media_worker_t *w)
 {
@@ -626,42 +703,18 @@ void sb__media_clock_tick(sb__media_worker_t *w)
     if (r != sizeof(exp) || exp == 0)
         return;
     uint64_t now = mono_ns();
-    uint64_t since = now > w->clock_base_ns ? now - w->clock_base_ns : 0;
-    uint64_t lateness = since % SB__TICK_NS;
     __atomic_add_fetch(&w->ticks, 1, __ATOMIC_RELAXED);
     if (exp > 1)
         __atomic_add_fetch(&w->missed_ticks, exp - 1, __ATOMIC_RELAXED);
-    int frames = exp > MAX_CATCHUP ? MAX_CATCHUP : (int)exp;
+    uint64_t k_now = slot_k(w, now);
+    uint64_t from = w->next_k;
+    if (k_now + 1 > from + SB__SLOTS)   /* more than a frame behind */
+        from = k_now + 1 - SB__SLOTS;
     uint64_t now_ms = uv_now(w->loop);
-    uint64_t sent_before = __atomic_load_n(&w->frames, __ATOMIC_RELAXED);
-    int late = lateness > LATE_NS;
-    sb_media_endpoint_t *next;
-    for (sb_media_endpoint_t *ep = w->clocked; ep; ep = next) {
-        next = ep->cnext;
-        report_finished(ep);
-        for (int i = 0; i < frames && ep->clocked; i++) {
-            if (ep->txd.active) {
-                dtmf_tick(ep);
-                continue;
-            }
-            if (!ep->play_head)
-                break;
-            if (!ep->playing)       /* queued behind RFC 4733 digits */
-                set_playing(ep, 1);
-            emit_frame(ep, now_ms);
-            if (!ep->play_head)
-                set_playing(ep, 0);
-        }
-        if (ep->clocked && !ep->txd.active && !ep->play_head &&
-            !ep->fin_head)
-            sb__media_clock_remove(ep);
-    }
-    uint64_t sent = __atomic_load_n(&w->frames, __ATOMIC_RELAXED) - sent_before;
-    /* Catch-up frames are late by definition; the others when the tick
-     * itself came late. */
-    uint64_t late_frames = exp > 1 ? sent : late ? sent : 0;
-    if (late_frames)
-        __atomic_add_fetch(&w->late_frames, late_frames, __ATOMIC_RELAXED);
+    int since_read = 0;
+    for (uint64_t k = from; k <= k_now && w->n_clocked > 0; k++)
+        visit_slot(w, (int)(k % SB__SLOTS), &now, now_ms, &since_read);
+    w->next_k = k_now + 1;
 }
 
 static void on_clock(uv_poll_t *h, int status, int events)

@@ -90,20 +90,18 @@ void sb__media_workers_run(sb_media_engine_t *e)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         uint64_t base = (uint64_t)now.tv_sec * 1000000000ULL +
-                        (uint64_t)now.tv_nsec + SB__TICK_NS;
+                        (uint64_t)now.tv_nsec + SB__SLOT_NS;
         w->clock_base_ns = base;
         struct itimerspec its = {
-            .it_interval = {0, (long)SB__TICK_NS},
+            .it_interval = {0, (long)SB__SLOT_NS},
             .it_value = {(time_t)(base / 1000000000ULL),
                          (long)(base % 1000000000ULL)},
         };
         timerfd_settime(w->clock_fd, TFD_TIMER_ABSTIME, &its, NULL);
-        uint64_t every = e->timeout_ms ? e->timeout_ms / 4 : 1000;
-        if (every < 100)
-            every = 100;
-        if (every > 1000)
-            every = 1000;
-        uv_timer_start(&w->sweep, on_sweep, every, every);
+        /* Every 100 ms: each pass then sends the RTCP reports of a
+         * tenth of a second, not a second's worth at once (a burst that
+         * would delay the clock's next tick). */
+        uv_timer_start(&w->sweep, on_sweep, 100, 100);
         if (w->threaded) {
             int rc = uv_thread_create(&w->thread, worker_main, w);
             sb_assert(rc == 0);
@@ -232,8 +230,12 @@ static void adopt(sb__media_worker_t *w, sb_media_endpoint_t *ep)
     w->n_eps++;
     ep->last_rx_ms = uv_now(w->loop);
     __atomic_store_n(&ep->owner, w, __ATOMIC_RELEASE);
-    if (ep->play_head || ep->fin_head || ep->txd.active)
-        sb__media_clock_add(ep);
+    if (ep->play_head || ep->fin_head || ep->txd.active) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        sb__media_clock_add(ep, (uint64_t)ts.tv_sec * 1000000000ULL +
+                                    (uint64_t)ts.tv_nsec);
+    }
 }
 
 static void wunlink(sb_media_endpoint_t *ep)

@@ -1,0 +1,2 @@
+media.cache_dir = "@TMP@/media-cache"
+media.threads = 2

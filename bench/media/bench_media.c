@@ -12,7 +12,11 @@
  * the largest step with under 0.1% loss. Timings are printed, never judged
  * (DESIGN.md: timings live in benchmarks).
  *
- * Usage: bench_media [-c 100,500,1000,2000] [-s seconds] [-S]
+ * Usage: bench_media [-c 100,500,1000,2000] [-s seconds] [-S] [-t threads]
+ *
+ * -t 1 (the default, as the server runs) relays on a media worker thread
+ * ("sb-media-0", its CPU read from the kernel); -t 0 relays on the main
+ * thread's loop.
  *
  * With 2+ CPUs the relay is pinned to CPU 0 and the generator to CPU 1, so
  * that the scheduler's placement is not measured as relay cost. -S makes
@@ -35,6 +39,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "../bench_threads.h"
 #include "media.h"
 #include "util.h"
 
@@ -358,6 +363,18 @@ typedef struct {
 } row_t;
 
 static int spin_generator = 0;
+static int media_threads = 1;
+
+/* CPU seconds of the relay: the worker thread, or this one (-t 0). */
+static double relay_cpu_s(void)
+{
+    if (media_threads == 0)
+        return thread_cpu_s();
+    static pid_t tid = -1;
+    if (tid < 0)
+        tid = find_thread("sb-media-0");
+    return tid < 0 ? 0 : tid_cpu_s(tid);
+}
 
 static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
                     double seconds, row_t *row)
@@ -421,13 +438,13 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         g.done = &done;
         pthread_t th;
         long long drops0 = udp_rcvbuf_errors();
-        double cpu0 = thread_cpu_s();
+        double cpu0 = relay_cpu_s();
         double t0 = now_s();
         pthread_create(&th, NULL, gen_main, &g);
         while (!atomic_load(&g.finished))
             uv_run(loop, UV_RUN_DEFAULT);
         double wall = now_s() - t0;
-        double cpu = thread_cpu_s() - cpu0;
+        double cpu = relay_cpu_s() - cpu0;
         pthread_join(th, NULL);
         uv_close((uv_handle_t *)&done, NULL);
         uv_run(loop, UV_RUN_NOWAIT);
@@ -495,7 +512,7 @@ int main(int argc, char **argv)
     int nsteps = 7;
     double seconds = 3.0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:s:Sh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:St:h")) != -1) {
         switch (opt) {
         case 'c': {
             nsteps = 0;
@@ -512,8 +529,11 @@ int main(int argc, char **argv)
         case 'S':
             spin_generator = 1;
             break;
+        case 't':
+            media_threads = atoi(optarg) > 0 ? 1 : 0;
+            break;
         default:
-            fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds] [-S]\n"
+            fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds] [-S] [-t 0|1]\n"
                     "  -S: the generator polls its sockets without sleeping "
                     "(no wakeups charged to the relay; takes CPU 1 whole)\n",
                     argv[0]);
@@ -527,8 +547,11 @@ int main(int argc, char **argv)
 
     uv_loop_t loop;
     uv_loop_init(&loop);
+    /* Pinned first: the worker thread inherits CPU 0. */
+    pin_to_cpu(0);
     sb_media_opts_t opts = {.bind_ip = "127.0.0.1", .port_min = 16384,
-                            .port_max = 65535, .timeout_s = 0};
+                            .port_max = 65535, .timeout_s = 0,
+                            .threads = media_threads};
     sb_media_engine_t *engine;
     int rc = sb_media_engine_new(&loop, &opts, NULL, &engine);
     if (rc) {
@@ -537,10 +560,10 @@ int main(int argc, char **argv)
     }
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    pin_to_cpu(0);
     printf("media relay benchmark: G.711 PCMU, %d ms packets (50 pps each way "
-           "per call), %.1f s per step, %ld CPUs, relay on 1 thread%s\n\n",
+           "per call), %.1f s per step, %ld CPUs, relay on %s%s\n\n",
            PTIME_MS, seconds, ncpu,
+           media_threads ? "a media worker thread" : "the main thread",
            ncpu >= 2 ? (spin_generator
                             ? " (CPU 0; generator on CPU 1, polling)"
                             : " (CPU 0; generator on CPU 1, sleeping)")

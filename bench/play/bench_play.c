@@ -51,6 +51,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "../bench_threads.h"
 #include "media.h"
 #include "util.h"
 
@@ -86,50 +87,6 @@ static double thread_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* The media worker's thread, found by name in /proc/self/task. */
-static pid_t find_thread(const char *name)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    pid_t found = -1;
-    struct dirent *e;
-    while (found < 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[32] = "";
-        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        if (fgets(comm, sizeof(comm), f))
-            comm[strcspn(comm, "\n")] = 0;
-        fclose(f);
-        if (strcmp(comm, name) == 0)
-            found = (pid_t)atoi(e->d_name);
-    }
-    closedir(d);
-    return found;
-}
-
-/* utime + stime of /proc/<path>/stat, in seconds (10 ms resolution). */
-static double stat_cpu_s(const char *path)
-{
-    char buf[1024];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');   /* comm may hold spaces */
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                     "%lu %lu", &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* Seconds CPU 0 was stolen by the hypervisor (/proc/stat "steal"; 0 on
  * bare metal): a virtual CPU that is not running stalls the clock. */
 static double cpu0_steal_s(void)
@@ -148,20 +105,6 @@ static double cpu0_steal_s(void)
     }
     fclose(f);
     return (double)v[7] / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* CPU seconds of thread tid of this process: its CPU-time clock (the
- * kernel's per-thread clock id, as pthread_getcpuclockid makes it), or
- * utime + stime from /proc (10 ms resolution) when that fails. */
-static double tid_cpu_s(pid_t tid)
-{
-    clockid_t cid = (clockid_t)(((unsigned)~tid << 3) | 6);
-    struct timespec t;
-    if (clock_gettime(cid, &t) == 0)
-        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-    return stat_cpu_s(path);
 }
 
 /* With 2 or more CPUs: the worker on CPU 0, the receiver on CPU 1, so that

@@ -376,6 +376,28 @@ static int open_phone(unsigned *port)
 
 /* ---- the engine side (main thread) ------------------------------------------ */
 
+/* -l: each phone sends one RTP packet first, as a real phone does, so
+ * that the endpoint latches onto it and connects its socket (sends then
+ * skip the kernel's route lookup). */
+static int latch_phones = 0;
+
+static void phone_hello(int fd, unsigned ep_port)
+{
+    uint8_t pkt[12 + 160];
+    memset(pkt, 0xFF, sizeof(pkt));
+    pkt[0] = 0x80;
+    pkt[1] = 0;                     /* PCMU */
+    pkt[2] = pkt[3] = 0;
+    memset(pkt + 4, 0, 8);
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)ep_port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+        perror("phone hello");
+}
+
 static int answer_phone(sb_media_endpoint_t *ep, unsigned phone_port)
 {
     /* a=rtcp names the RTP port: the endpoint's reports reach the phone
@@ -535,6 +557,8 @@ static void run_step(uv_loop_t *loop, sb_media_engine_t *engine,
             break;
         if ((rc = answer_phone(s.eps[made], rx->port[made])) != 0)
             break;
+        if (latch_phones)
+            phone_hello(rx->fd[made], sb_media_endpoint_port(s.eps[made]));
         if ((rc = sb_media_endpoint_play(s.eps[made], &src, on_play_done,
                                          NULL)) != 0)
             break;
@@ -674,7 +698,7 @@ int main(int argc, char **argv)
     double seconds = 10.0;
     int nice_value = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:s:n:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:n:lh")) != -1) {
         switch (opt) {
         case 'c': {
             nsteps = 0;
@@ -692,9 +716,14 @@ int main(int argc, char **argv)
         case 'n':
             nice_value = atoi(optarg);
             break;
+        case 'l':
+            latch_phones = 1;
+            break;
         default:
             fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds] "
-                    "[-n nice]\n"
+                    "[-n nice] [-l]\n"
+                    "  -l: each phone sends one RTP packet first, so the "
+                    "endpoint latches (as with\n      real phones)\n"
                     "  -n: run the media worker (and the receiver) at this "
                     "nice value, e.g. -10,\n      as a media server would "
                     "run its media threads (root only)\n", argv[0]);
@@ -740,10 +769,10 @@ int main(int argc, char **argv)
 
     printf("playback benchmark: each call plays a cached %d s %d Hz prompt "
            "(looped) as G.711 PCMU, 20 ms frames,\n%.1f s window per step, "
-           "%ld CPUs, 1 media worker%s, nice %d\n\n", PROMPT_S, PROMPT_HZ,
+           "%ld CPUs, 1 media worker%s, nice %d%s\n\n", PROMPT_S, PROMPT_HZ,
            seconds, ncpu,
            ncpu >= 2 ? " (CPU 0; phones' receiver on CPU 1)" : "",
-           nice_value);
+           nice_value, latch_phones ? ", phones latched" : "");
     double load = 0;
     FILE *lf = fopen("/proc/loadavg", "r");
     if (lf) {

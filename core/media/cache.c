@@ -223,6 +223,7 @@ struct sb_media_cache_s {
     sb_media_cache_opts_t opts; /* defaults applied; strings below */
     char *dir;                  /* owned copy of opts.dir, or NULL */
     char *root;                 /* realpath of media_root, or NULL */
+    char *root_given;           /* media_root as configured, or NULL */
     sb_media_fetcher_t fetcher;
     int have_fetcher;
     entry_t **buckets;
@@ -1142,8 +1143,10 @@ static void flight_work(uv_work_t *w)
         write_atomic(fl->body_path, fl->body, fl->len) != 0)
         fl->wrote = 0;
     if (fl->wrote && fl->write_meta &&
-        write_atomic(fl->meta_path, fl->meta_text, strlen(fl->meta_text)) != 0)
+        write_atomic(fl->meta_path, fl->meta_text, strlen(fl->meta_text)) != 0) {
         fl->wrote = 0;
+        unlink(fl->body_path);      /* a body without meta is never used */
+    }
 }
 
 static void on_flight_work_done(uv_work_t *w, int uvst)
@@ -1348,7 +1351,9 @@ static void on_fetched(int err, const sb_media_fetch_result_t *res, void *arg)
     fl->body = sb_xmalloc(res->len);
     memcpy(fl->body, res->body, res->len);
     fl->len = res->len;
-    if (c->dir && fl->meta.store && !e->disk_busy &&
+    /* A purged entry (out of the table) never writes: its successor may
+     * have written the same files since. */
+    if (c->dir && fl->meta.store && !e->disk_busy && e->in_table &&
         res->len + MAX_META_FILE <= c->opts.disk_bytes) {
         fl->write_body = fl->write_meta = 1;
         fl->body_path = disk_path(c, e->name, "body");
@@ -1444,10 +1449,31 @@ static void get_http(sb_media_cache_t *c, sb_media_cache_req_t *req,
     flight_fetch(fl, validators);
 }
 
+/* 1 when path is root or below it (root without a trailing slash). */
+static int path_under(const char *path, const char *root)
+{
+    if (!root)
+        return 0;
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (rl == 1 && root[0] == '/')
+        return path[0] == '/';
+    return strncmp(path, root, rl) == 0 && (path[rl] == '/' || path[rl] == 0);
+}
+
 static void on_resolve(uv_work_t *w)
 {
     resolve_t *j = CONTAINER(w, resolve_t, work);
     const sb_media_cache_t *c = j->cache;
+    /* Lexically outside the root (as configured or resolved): one answer
+     * whatever the file, so that a document cannot probe which files
+     * exist elsewhere on the host. */
+    if (!path_under(j->path, c->root) && !path_under(j->path, c->root_given)) {
+        set_why(j->why, sizeof(j->why), "%s is outside media_root", j->path);
+        j->status = SB_EPERM;
+        return;
+    }
     char *real = realpath(j->path, NULL);
     if (!real) {
         int e = errno;
@@ -1832,6 +1858,7 @@ int sb_media_cache_new(uv_loop_t *loop, const sb_media_cache_opts_t *opts,
     c->loop = loop;
     c->opts = o;
     c->root = root;
+    c->root_given = root ? sb_xstrdup(o.media_root) : NULL;
     c->dir = o.dir && *o.dir ? sb_xstrdup(o.dir) : NULL;
     c->opts.dir = c->dir;
     c->opts.media_root = c->root;
@@ -1943,6 +1970,7 @@ static void on_idle_closed(uv_handle_t *h)
     void *arg = c->close_arg;
     free(c->dir);
     free(c->root);
+    free(c->root_given);
     free(c);
     if (cb)
         cb(arg);

@@ -360,6 +360,8 @@ void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns)
     uint64_t kd = slot_k(w, due_ns);
     uint64_t best = kd;
     for (int d = 1; d < SB__SLOTS; d++) {
+        if (!(d & 1) && (uint64_t)d / 2 > kd)
+            continue;               /* before the clock's first tick */
         uint64_t k = (d & 1) ? kd + (uint64_t)(d + 1) / 2
                              : kd - (uint64_t)d / 2;
         if (w->slot_n[k % SB__SLOTS] < w->slot_n[best % SB__SLOTS])

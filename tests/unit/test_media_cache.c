@@ -1024,6 +1024,14 @@ static void test_media_cache_file_urls_inside_root_only(void **state)
     assert_int_equal(get(t, url, &e), SB_EPERM);   /* symlink out */
     snprintf(url, sizeof(url), "file://%s", out);
     assert_int_equal(get(t, url, &e), SB_EPERM);
+    /* Outside the root, a file that exists and one that does not get the
+     * same answer: a document cannot probe the host's files. */
+    char why_exists[sizeof(e.why)];
+    snprintf(why_exists, sizeof(why_exists), "%s", e.why);
+    snprintf(url, sizeof(url), "file:///nonexistent-%d/x.wav", (int)getpid());
+    assert_int_equal(get(t, url, &e), SB_EPERM);
+    assert_non_null(strstr(e.why, "outside media_root"));
+    assert_non_null(strstr(why_exists, "outside media_root"));
     snprintf(url, sizeof(url), "file://otherhost%s/hello.wav", root);
     assert_int_equal(get(t, url, &e), SB_EPERM);
     snprintf(url, sizeof(url), "file://%s/nope.wav", root);

@@ -315,10 +315,11 @@ local function convert(a, raw)
   error(("verb spec: unknown attribute type '%s'"):format(tostring(t)))
 end
 
--- Returns the node the verb sees (attrs converted per spec, children
--- filtered per spec.nests), or nil and a message.
-local function prepare(s, ctx, entry, node)
-  local spec = entry.spec or {}
+-- Converts node's attributes per the verb's spec: an invalid value is
+-- passed to invalid(name, raw, attr) (when given) and replaced by its
+-- default. Returns the attrs, or (when required is true) nil and a
+-- message when a required one is missing.
+local function convert_attrs(spec, node, invalid, required)
   local attrs = {}
   for k, v in pairs(node.attrs or {}) do
     attrs[k] = v
@@ -328,21 +329,34 @@ local function prepare(s, ctx, entry, node)
     local value
     if raw ~= nil then
       value = convert(a, raw)
-      if value == nil then
-        local using = a.default ~= nil and ("; using %s"):format(tostring(a.default)) or ""
-        notify(s, a.code or codes.SCHEMA, "warning",
-          ("<%s> line %d: invalid %s=\"%s\"%s"):format(node.name, node.line or 0,
-            name, raw, using), ctx.url)
+      if value == nil and invalid then
+        invalid(name, raw, a)
       end
     end
     if value == nil then
       value = a.default
     end
-    if value == nil and a.required then
+    if value == nil and a.required and required then
       return nil, ("<%s> line %d: attribute %s is required")
         :format(node.name, node.line or 0, name)
     end
     attrs[name] = value
+  end
+  return attrs
+end
+
+-- Returns the node the verb sees (attrs converted per spec, children
+-- filtered per spec.nests), or nil and a message.
+local function prepare(s, ctx, entry, node)
+  local spec = entry.spec or {}
+  local attrs, err = convert_attrs(spec, node, function (name, raw, a)
+    local using = a.default ~= nil and ("; using %s"):format(tostring(a.default)) or ""
+    notify(s, a.code or codes.SCHEMA, "warning",
+      ("<%s> line %d: invalid %s=\"%s\"%s"):format(node.name, node.line or 0,
+        name, raw, using), ctx.url)
+  end, true)
+  if not attrs then
+    return nil, err
   end
   local children = node.children or {}
   if spec.nests == false and #children > 0 then
@@ -516,25 +530,9 @@ end
 -- invalid value silently replaced by its default (the verb reports it
 -- when it runs).
 local function quiet_node(entry, node)
-  local spec = entry.spec or {}
-  local attrs = {}
-  for k, v in pairs(node.attrs or {}) do
-    attrs[k] = v
-  end
-  for name, a in pairs(spec.attrs or {}) do
-    local raw = attrs[name]
-    local value
-    if raw ~= nil then
-      value = convert(a, raw)
-    end
-    if value == nil then
-      value = a.default
-    end
-    attrs[name] = value
-  end
   return {
-    name = node.name, attrs = attrs, text = node.text or "",
-    children = node.children or {}, line = node.line,
+    name = node.name, attrs = convert_attrs(entry.spec or {}, node),
+    text = node.text or "", children = node.children or {}, line = node.line,
   }
 end
 

@@ -694,7 +694,6 @@ int sb_media_endpoint_destroy(sb_media_endpoint_t *ep, sb_media_done_cb cb,
     cunbridge(ep);
     ep->free_req.kind = SB__REQ_FREE_EP;
     ep->free_req.ep = ep;
-    ep->free_req.embedded = 1;
     ep->free_req.cb = cb;
     ep->free_req.arg = arg;
     post(ep, msg_new(SB__MSG_DESTROY, ep));

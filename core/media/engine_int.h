@@ -1,12 +1,14 @@
 /*
- * engine_int.h: the engine's and the endpoint's structs, shared by
- * engine.c (lifecycle, requests, timers) and relay.c (the packet path).
+ * engine_int.h: the engine's, the workers' and the endpoint's structs,
+ * shared by engine.c (the control side), worker.c (workers, messages),
+ * relay.c (the packet path) and play.c (the clock and generated audio).
  * Not a public header.
  *
- * Ownership: the engine owns every endpoint (a list); an endpoint owns its
- * three handles, embedded. An endpoint is unlinked and freed only from the
- * completion queue, after its handles are closed, so that completions
- * queued before its destroy still see it alive.
+ * Ownership: the engine owns every endpoint (a list) and every worker;
+ * an endpoint owns its two poll handles, embedded, and its sockets. An
+ * endpoint is freed only from the completion queue, after its worker
+ * closed its handles, so that completions queued before its destroy
+ * still see it alive.
  */
 #ifndef SB_MEDIA_ENGINE_INT_H
 #define SB_MEDIA_ENGINE_INT_H
@@ -53,7 +55,6 @@ typedef struct sb__media_req_s {
     sb_media_done_cb cb;
     void *arg;
     int status;
-    int embedded;               /* part of the endpoint: not freed alone */
     int clear_dtmf;             /* ends the RFC 4733 request (DONE) */
     char digit;
     int duration_ms;
@@ -246,7 +247,6 @@ struct sb_media_endpoint_s {
     uint16_t gen_seq;           /* generated stream's own seq and ts */
     uint32_t gen_ts;
     uint32_t gen_ssrc;
-    int gen_first;              /* next generated frame opens a source */
     uv_poll_t rtcp;
     int rtcp_fd;                /* owned; closed at destroy */
     int open_handles;
@@ -353,14 +353,11 @@ int sb__media_workers_prepare(sb_media_engine_t *e, int threads);
 /* Initialises the workers' handles and starts their threads. */
 void sb__media_workers_run(sb_media_engine_t *e);
 void sb__media_post_msg(sb__media_worker_t *w, sb__media_msg_t *m);
-/* Called on the worker's loop for each message. */
-void sb__media_worker_handle(sb__media_worker_t *w, sb__media_msg_t *m);
 /* play.c, on the worker's loop */
 /* Puts ep on its worker's clock; its next frame is due at due_ns
  * (CLOCK_MONOTONIC). No-op when already there. */
 void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns);
 void sb__media_clock_remove(sb_media_endpoint_t *ep);
-void sb__media_clock_tick(sb__media_worker_t *w);
 void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item);
 void sb__media_play_stop(sb_media_endpoint_t *ep, int status);
 void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,

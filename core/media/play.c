@@ -413,7 +413,6 @@ static void set_playing(sb_media_endpoint_t *ep, int on)
     __atomic_add_fetch(&ep->w->playing, on ? 1 : -1, __ATOMIC_RELAXED);
     /* The phone sees a new source either way. */
     sb__outstream_reset(&ep->out);
-    ep->gen_first = 1;
 }
 
 /* Takes the head item off the queue. One that played to its end is
@@ -562,7 +561,6 @@ void sb__media_dtmf_finish(sb_media_endpoint_t *ep, int status)
     sb__dtmf_tx_t *t = &ep->txd;
     t->active = 0;
     sb__outstream_reset(&ep->out);
-    ep->gen_first = 1;
     sb__media_post_dtmf_done(ep, t->cb, t->arg, status);
     t->cb = NULL;
     if (!ep->play_head && !ep->fin_head)
@@ -695,7 +693,7 @@ static void visit_slot(sb__media_worker_t *w, int slot, uint64_t *now,
     }
 }
 
-void sb__media_clock_tick(sb__media_worker_t *w)
+static void clock_tick(sb__media_worker_t *w)
 {
     uint64_t exp = 0;
     ssize_t r;
@@ -724,5 +722,5 @@ static void on_clock(uv_poll_t *h, int status, int events)
     sb__media_worker_t *w = h->data;
     if (status < 0)
         return;
-    sb__media_clock_tick(w);
+    clock_tick(w);
 }

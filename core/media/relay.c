@@ -225,8 +225,7 @@ void sb__media_send_frame(sb_media_endpoint_t *ep, const uint8_t *payload,
     }
     uint16_t seq;
     uint32_t ts;
-    int marker = ep->gen_first;
-    ep->gen_first = 0;
+    int marker = 0;             /* set by the mapping for a new source */
     sb__outstream_map(&ep->out, ep->gen_ssrc, ep->gen_seq++, ep->gen_ts,
                       (uint32_t)n, now_ms, &seq, &ts, &marker);
     ep->gen_ts += (uint32_t)n;

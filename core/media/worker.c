@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 static void on_wake(uv_async_t *h);
+static void worker_handle(sb__media_worker_t *w, sb__media_msg_t *m);
 static void on_sweep(uv_timer_t *t);
 
 /* ---- start and stop ------------------------------------------------------ */
@@ -157,7 +158,7 @@ static void on_wake(uv_async_t *h)
         sb__media_msg_t *m = list;
         list = m->next;
         m->next = NULL;
-        sb__media_worker_handle(w, m);
+        worker_handle(w, m);
     }
 }
 
@@ -402,7 +403,7 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     free(m);
 }
 
-void sb__media_worker_handle(sb__media_worker_t *w, sb__media_msg_t *m)
+static void worker_handle(sb__media_worker_t *w, sb__media_msg_t *m)
 {
     if (m->kind == SB__MSG_QUIT) {
         free(m);

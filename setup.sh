@@ -34,7 +34,7 @@ PACKAGES=(
   libuv1-dev liblua5.4-dev lua5.4 libsofia-sip-ua-dev node-llhttp
   libxml2-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
   libedit-dev libssl-dev
-  libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data
+  libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data libspandsp-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
 )
 # Only for ./setup.sh bench: the RCML web server and the reference SIP proxy

@@ -105,11 +105,23 @@ static const keydef_t schema[] = {
      "bytes of synthesized speech kept in memory"},
     {"tts", "max_chars", T_SIZE, OFF(tts_max_chars), 1, 1000000,
      "characters of one text"},
+    {"recordings", "dir", T_STRING, OFF(recordings_dir), 0, 0,
+     "folder for recordings"},
+    {"recordings", "media_auth", T_BOOL, OFF(recordings_media_auth), 0, 1,
+     "boolean"},
+    {"recordings", "max_concurrent", T_INT, OFF(recordings_max_concurrent), 0,
+     1000000, "recordings at once, 0 for no limit"},
+    {"asr", "max_concurrent", T_INT, OFF(asr_max_concurrent), 1, 256,
+     "speech recognizers running at once"},
+    {"asr", "model", T_STRING, OFF(asr_model), 0, 0,
+     "pocketsphinx acoustic model folder"},
+    {"asr", "dict", T_STRING, OFF(asr_dict), 0, 0,
+     "pronunciation dictionary file"},
 };
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
                                        "console", "admin", "log", "refer", "calls",
-                                       "media", "tts"};
+                                       "media", "tts", "recordings", "asr"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {
@@ -151,6 +163,9 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->media_max_file_bytes = 32u * 1024 * 1024;
     cfg->tts_cache_bytes = 64u * 1024 * 1024;
     cfg->tts_max_chars = 4096;
+    cfg->asr_max_concurrent = 2;
+    cfg->asr_model = sb_xstrdup("/usr/share/pocketsphinx/model/en-us/en-us");
+    cfg->asr_dict = sb_xstrdup("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
     sb__config_finish(cfg);
     return 0;
 }
@@ -207,6 +222,16 @@ void sb__config_finish(sb_config_t *cfg)
                                                 (int)(slash - cfg->store_path),
                                                 cfg->store_path);
     }
+    if (cfg->recordings_dir == NULL) {
+        /* The folder "recordings" next to the database. */
+        const char *slash = strrchr(cfg->store_path, '/');
+        if (slash == NULL)
+            cfg->recordings_dir = sb_xstrdup("recordings");
+        else
+            cfg->recordings_dir = sb_xasprintf("%.*s/recordings",
+                                               (int)(slash - cfg->store_path),
+                                               cfg->store_path);
+    }
 }
 
 void sb_config_free(sb_config_t *cfg)
@@ -227,6 +252,9 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->media_bind_ip);
     free(cfg->media_cache_dir);
     free(cfg->media_root);
+    free(cfg->recordings_dir);
+    free(cfg->asr_model);
+    free(cfg->asr_dict);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -679,8 +707,9 @@ int sb_config_load(sb_config_t *cfg, const char *path, char *errbuf, size_t errl
     free(cfg->media_bind_ip);
     free(cfg->console_socket);
     free(cfg->media_cache_dir);
+    free(cfg->recordings_dir);
     cfg->sip_domain = cfg->media_ip = cfg->media_bind_ip = cfg->console_socket = NULL;
-    cfg->media_cache_dir = NULL;
+    cfg->media_cache_dir = cfg->recordings_dir = NULL;
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         free(src);

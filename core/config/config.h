@@ -101,6 +101,21 @@ typedef struct sb_config_s {
     /* tts.* */
     size_t tts_cache_bytes;     /* synthesized prompts kept; 64 MiB */
     size_t tts_max_chars;       /* longest text of one Say; 4096 */
+
+    /* recordings.* */
+    char *recordings_dir;       /* WAV (and MP3) files of Record and Dial
+                                   record; default "recordings" next to
+                                   the database */
+    int recordings_media_auth;  /* the media URLs ask for credentials;
+                                   default 0 (Restcomm: the unguessable
+                                   SID is the capability) */
+    int recordings_max_concurrent;  /* 0 (default): no limit */
+
+    /* asr.* (speech input of Gather) */
+    int asr_max_concurrent;     /* recognizers at once; default 2 */
+    char *asr_model;            /* acoustic model folder; default Debian's
+                                   pocketsphinx-en-us */
+    char *asr_dict;             /* pronunciation dictionary */
 } sb_config_t;
 
 /* Fills cfg with the embedded defaults. default_plugins (borrowed, copied)

@@ -103,6 +103,7 @@ static void on_done_async(uv_async_t *h)
         case SB__REQ_FREE_EP:
             if (req->cb)
                 req->cb(ep, 0, req->arg);
+            sb__media_rec_forget_endpoint(ep);
             ep_unlink(ep);
             free(ep);
             continue;               /* embedded in ep */
@@ -123,6 +124,9 @@ static void on_done_async(uv_async_t *h)
         case SB__REQ_WORKER_GONE:
             worker_gone(e, req->worker);
             break;
+        case SB__REQ_REC_DONE:
+            sb__media_rec_delivered(req->obj);
+            continue;               /* embedded in the recorder */
         }
         free(req);
     }

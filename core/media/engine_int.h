@@ -45,7 +45,8 @@ typedef enum {
     SB__REQ_FREE_EP,            /* cb(ep, 0), then free ep */
     SB__REQ_EV_DTMF,            /* events.on_dtmf(ep, digit, ms) */
     SB__REQ_EV_TIMEOUT,         /* events.on_timeout(ep) */
-    SB__REQ_WORKER_GONE         /* the worker closed its handles */
+    SB__REQ_WORKER_GONE,        /* the worker closed its handles */
+    SB__REQ_REC_DONE            /* a recorder completed (obj) */
 } sb__req_kind_t;
 
 typedef struct sb__media_req_s {
@@ -59,6 +60,7 @@ typedef struct sb__media_req_s {
     char digit;
     int duration_ms;
     sb__media_worker_t *worker; /* WORKER_GONE */
+    void *obj;                  /* REC_DONE: the recorder */
 } sb__media_req_t;
 
 /* Caller to worker: everything that touches the packet path. */
@@ -71,6 +73,8 @@ typedef enum {
     SB__MSG_PLAY,               /* queue a source */
     SB__MSG_STOP,               /* stop playing, empty the queue */
     SB__MSG_MIGRATE,            /* move ep to another worker */
+    SB__MSG_LISTEN,             /* in-band DTMF, tap (listen.c) */
+    SB__MSG_REC_START,          /* attach a recorder */
     SB__MSG_DESTROY,
     SB__MSG_QUIT                /* the engine closes: close the worker */
 } sb__msg_kind_t;
@@ -100,6 +104,11 @@ typedef struct sb__media_msg_s {
             uint32_t dur_samples;
         } dtmf;
         sb__play_item_t *play;
+        sb_media_listen_t listen;
+        struct {
+            sb_media_rec_t *rec;
+            sb_media_endpoint_t *other;
+        } rec;
     } u;
 } sb__media_msg_t;
 
@@ -183,6 +192,18 @@ int sb__media_play_item_new(const sb_media_play_t *src, sb_media_done_cb cb,
                             void *arg, sb__play_item_t **out);
 void sb__media_play_item_free(sb__play_item_t *item);
 
+/* ---- listening (listen.c) ------------------------------------------------- */
+
+struct dtmf_rx_state_s;
+
+/* What an endpoint listens for in its phone's audio. Worker side. */
+typedef struct sb__listen_s {
+    int dtmf;
+    sb_media_tap_cb tap;
+    void *tap_arg;
+    struct dtmf_rx_state_s *rx; /* spandsp, made on the first packet */
+} sb__listen_t;
+
 /* The description we last produced. Its address and port are the
  * engine's and the endpoint's, so only what varies is kept: our offers and
  * answers carry at most three formats (negotiate.c), where a phone's
@@ -261,6 +282,10 @@ struct sb_media_endpoint_s {
     sb__media_worker_t *owner;  /* atomic: the worker holding the struct;
                                    NULL while it moves between workers */
     sb__media_req_t free_req;   /* the destroy completion */
+    int listening;              /* lis or rec_in: decode what comes in */
+    sb__listen_t *lis;          /* owned, or NULL */
+    sb_media_rec_t *rec;        /* recorder ticking on this endpoint */
+    sb_media_rec_t *rec_in;     /* recorder this endpoint feeds */
 
     /* ---- control side (the engine's loop) ---- */
     sb_media_engine_t *engine;
@@ -273,6 +298,7 @@ struct sb_media_endpoint_s {
     void *data;                 /* the user's, borrowed */
     unsigned port;
     sb__local_t local;          /* last description we produced */
+    sb_media_rec_t *crec;       /* recording started, not yet completed */
     int has_local;
     uint64_t sess_id, sess_ver;
     struct sockaddr_storage csdp_remote;    /* mirror, for set_remote */
@@ -308,7 +334,9 @@ struct sb__media_worker_s {
     int n_clocked;
     int n_eps;
     int open_handles;
-    int quitting;
+    int quitting;               /* QUIT came: closing once recs are done */
+    int closing;                /* handles being closed */
+    int n_recs;                 /* recorders not yet completed */
     uint64_t rng;
     /* Counters, written here, read by the engine's loop (stats). */
     uint64_t ticks, missed_ticks, frames, late_frames;
@@ -353,11 +381,17 @@ int sb__media_workers_prepare(sb_media_engine_t *e, int threads);
 /* Initialises the workers' handles and starts their threads. */
 void sb__media_workers_run(sb_media_engine_t *e);
 void sb__media_post_msg(sb__media_worker_t *w, sb__media_msg_t *m);
+/* Closes a quitting worker's handles (its last recorder completed). */
+void sb__media_worker_quit_now(sb__media_worker_t *w);
 /* play.c, on the worker's loop */
 /* Puts ep on its worker's clock; its next frame is due at due_ns
  * (CLOCK_MONOTONIC). No-op when already there. */
 void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns);
 void sb__media_clock_remove(sb_media_endpoint_t *ep);
+/* Puts ep on the clock if it is not (a recorder needs its ticks). */
+void sb__media_clock_keep(sb_media_endpoint_t *ep);
+/* Takes ep off the clock when nothing needs its ticks any more. */
+void sb__media_clock_maybe_remove(sb_media_endpoint_t *ep);
 void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item);
 void sb__media_play_stop(sb_media_endpoint_t *ep, int status);
 void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,
@@ -367,6 +401,23 @@ void sb__media_dtmf_finish(sb_media_endpoint_t *ep, int status);
 /* Completes an RFC 4733 request (clears the caller's busy mark). */
 void sb__media_post_dtmf_done(sb_media_endpoint_t *ep, sb_media_done_cb cb,
                               void *arg, int status);
+
+/* listen.c, on the worker's loop unless said */
+void sb__media_listen_set(sb_media_endpoint_t *ep, const sb_media_listen_t *l);
+void sb__media_listen_free(sb_media_endpoint_t *ep);
+void sb__media_listen_update(sb_media_endpoint_t *ep);
+/* One audio packet from ep's phone (G.711 payload, n bytes). */
+void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
+                             const uint8_t *payload, size_t n, int alaw);
+void sb__media_rec_start(sb__media_worker_t *w, sb_media_rec_t *r,
+                         sb_media_endpoint_t *ep, sb_media_endpoint_t *other);
+void sb__media_rec_tick(sb_media_rec_t *r);
+void sb__media_rec_detach_all(sb_media_rec_t *r);
+/* ep is destroyed or moves away: its recorder ends or loses an input. */
+void sb__media_rec_endpoint_gone(sb_media_endpoint_t *ep);
+/* The engine's loop: REC_DONE, and an endpoint freed before it. */
+void sb__media_rec_delivered(sb_media_rec_t *r);
+void sb__media_rec_forget_endpoint(sb_media_endpoint_t *ep);
 
 /* relay.c, on the worker's loop */
 /* The RTP socket's poll callback: reads one packet per readiness and

@@ -538,6 +538,106 @@ typedef struct sb_media_clock_stats_s {
 void sb_media_engine_clock_stats(const sb_media_engine_t *engine,
                                  sb_media_clock_stats_t *out);
 
+/* ---- listening to a phone (listen.c, on the endpoint's worker) ----------- */
+
+/* Called on the endpoint's WORKER thread (not the caller's loop) with each
+ * packet of audio the phone sends, decoded to 8 kHz linear PCM (n is the
+ * packet's samples, usually 160). It must not block: copy and return. */
+typedef void (*sb_media_tap_cb)(const int16_t *pcm, size_t n, void *arg);
+
+/* What to do with the audio ep's phone sends, besides relaying it. */
+typedef struct sb_media_listen_s {
+    /* Detect DTMF in the audio (spandsp's receiver) when the phone did
+     * not negotiate telephone-event; digits are reported as
+     * events.on_dtmf, like RFC 4733 ones. A phone that negotiated
+     * telephone-event is never run through the in-band detector too, so
+     * a digit cannot be counted twice. */
+    int dtmf;
+    sb_media_tap_cb tap;        /* may be NULL */
+    void *tap_arg;
+} sb_media_listen_t;
+
+/* Replaces what ep listens for with *l (NULL: nothing). cb (may be NULL)
+ * runs once, later, when the worker applied it: after that the previous
+ * tap is never called again, so its arg may be freed there. Returns 0 or
+ * SB_ESTATE (ep is being destroyed; cb is not called). */
+int sb_media_endpoint_listen(sb_media_endpoint_t *ep,
+                             const sb_media_listen_t *l, sb_media_done_cb cb,
+                             void *arg);
+
+/* ---- recording (listen.c) --------------------------------------------------- */
+
+/* A recorder writes what one phone (or the two phones of a bridge) sends
+ * to a WAV file (16-bit linear PCM, 8 kHz), on its worker's clock: each
+ * input goes through a small buffer ordered by RTP timestamp (40 ms of
+ * delay absorbs arrival jitter; a lost packet is silence), and every
+ * 20 ms one frame of each input is taken, so the file runs in real time
+ * even while a phone sends nothing. File writes run in libuv's thread
+ * pool, a second of audio at a time; the worker never waits on the
+ * disk. */
+typedef struct sb_media_rec_s sb_media_rec_t;
+
+typedef struct sb_media_rec_opts_s {
+    const char *path;           /* WAV file to create, mode 0600; copied */
+    sb_media_endpoint_t *other; /* a second input (a bridge's other leg),
+                                   or NULL; ignored when it is not on the
+                                   same worker as ep when recording
+                                   starts */
+    int dual;                   /* with other: two channels (ep left,
+                                   other right) instead of mixed mono */
+    unsigned max_ms;            /* stop after this much audio; 0: none */
+    unsigned silence_ms;        /* stop after this much silence from ep;
+                                   0: never. Silence is energy within
+                                   12 dB of an adaptive noise floor (it
+                                   rises 5 dB/s, falls at once) or below
+                                   -55 dBFS, so a steady background
+                                   noise cannot hold a recording open */
+    int trim;                   /* cut trailing silence from the file */
+} sb_media_rec_opts_t;
+
+typedef enum {
+    SB_MEDIA_REC_STOPPED = 0,   /* sb_media_record_stop */
+    SB_MEDIA_REC_SILENCE,       /* silence_ms of silence */
+    SB_MEDIA_REC_MAX_LENGTH,    /* max_ms reached */
+    SB_MEDIA_REC_HANGUP,        /* ep was destroyed (or moved to another
+                                   worker by a re-bridge) */
+    SB_MEDIA_REC_ERROR          /* the file could not be opened or
+                                   written: see status and why */
+} sb_media_rec_reason_t;
+
+typedef struct sb_media_rec_result_s {
+    int status;                 /* 0, or SB_EIO: the file failed (what was
+                                   written before is kept, with a valid
+                                   header when possible) */
+    sb_media_rec_reason_t reason;
+    uint64_t duration_ms;       /* audio in the file (after trimming) */
+    uint64_t voice_ms;          /* audio above the noise floor */
+    uint64_t frames;            /* frames taken from the inputs */
+    uint64_t missing_frames;    /* frames with no packet for an input
+                                   that had started (loss, late packets) */
+    uint64_t dropped_frames;    /* not written: the disk fell behind */
+    const char *why;            /* one line when status != 0; borrowed */
+} sb_media_rec_result_t;
+
+/* Runs on the engine's loop, once; rec is freed after it returns. */
+typedef void (*sb_media_rec_done_cb)(sb_media_rec_t *rec,
+                                     const sb_media_rec_result_t *r,
+                                     void *arg);
+
+/* Starts recording ep (and opts->other). The file is created in the
+ * thread pool; when that fails, cb reports SB_MEDIA_REC_ERROR. Returns 0
+ * and *out (borrowed; valid until cb returns), SB_EINVAL (no path, other
+ * == ep or of another engine), SB_EBUSY (ep is recording already),
+ * SB_ESTATE (ep is being destroyed); cb is not called then. */
+int sb_media_record_start(sb_media_endpoint_t *ep,
+                          const sb_media_rec_opts_t *opts,
+                          sb_media_rec_done_cb cb, void *arg,
+                          sb_media_rec_t **out);
+
+/* Ends the recording: the file is completed and cb runs (reason STOPPED
+ * unless it had ended already). Call only before cb ran. */
+void sb_media_record_stop(sb_media_rec_t *rec);
+
 /* Returns borrowed (static) names: "PCMU", "sendrecv". */
 const char *sb_media_codec_name(sb_media_codec_t codec);
 const char *sb_media_dir_name(sb_media_dir_t dir);

@@ -403,6 +403,25 @@ void sb__media_clock_remove(sb_media_endpoint_t *ep)
         uv_poll_stop(&w->clock);
 }
 
+/* Whether ep needs its clock slot: something to send, a finished item to
+ * report, or a recorder to feed. */
+static int wants_clock(const sb_media_endpoint_t *ep)
+{
+    return ep->txd.active || ep->play_head || ep->fin_head || ep->rec;
+}
+
+void sb__media_clock_keep(sb_media_endpoint_t *ep)
+{
+    if (!ep->clocked)
+        sb__media_clock_add(ep, mono_ns() + SB__FRAME_NS);
+}
+
+void sb__media_clock_maybe_remove(sb_media_endpoint_t *ep)
+{
+    if (ep->clocked && !wants_clock(ep))
+        sb__media_clock_remove(ep);
+}
+
 /* ---- playback -------------------------------------------------------------------- */
 
 static void set_playing(sb_media_endpoint_t *ep, int on)
@@ -537,8 +556,7 @@ void sb__media_play_stop(sb_media_endpoint_t *ep, int status)
         item_done(ep, status);
     if (ep->playing)
         set_playing(ep, 0);
-    if (!ep->txd.active)
-        sb__media_clock_remove(ep);
+    sb__media_clock_maybe_remove(ep);
 }
 
 /* ---- RFC 4733 digits on the clock ------------------------------------------------- */
@@ -563,8 +581,7 @@ void sb__media_dtmf_finish(sb_media_endpoint_t *ep, int status)
     sb__outstream_reset(&ep->out);
     sb__media_post_dtmf_done(ep, t->cb, t->arg, status);
     t->cb = NULL;
-    if (!ep->play_head && !ep->fin_head)
-        sb__media_clock_remove(ep);
+    sb__media_clock_maybe_remove(ep);
 }
 
 static void dtmf_send(sb_media_endpoint_t *ep, int end)
@@ -646,6 +663,8 @@ void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,
 /* One frame of ep: RFC 4733 digits first, else the play queue. */
 static void clock_frame(sb_media_endpoint_t *ep, uint64_t now_ms)
 {
+    if (ep->rec)
+        sb__media_rec_tick(ep->rec);
     if (ep->txd.active) {
         dtmf_tick(ep);
         return;
@@ -687,9 +706,7 @@ static void visit_slot(sb__media_worker_t *w, int slot, uint64_t *now,
             uint64_t behind = (*now - ep->next_due_ns) / SB__FRAME_NS;
             ep->next_due_ns += behind * SB__FRAME_NS;
         }
-        if (ep->clocked && !ep->txd.active && !ep->play_head &&
-            !ep->fin_head)
-            sb__media_clock_remove(ep);
+        sb__media_clock_maybe_remove(ep);
     }
 }
 

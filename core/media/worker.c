@@ -124,14 +124,25 @@ static void on_worker_handle_closed(uv_handle_t *h)
     sb__media_post_req(w->engine, req);
 }
 
+void sb__media_worker_quit_now(sb__media_worker_t *w)
+{
+    if (w->closing)
+        return;
+    w->closing = 1;
+    uv_close((uv_handle_t *)&w->wake, on_worker_handle_closed);
+    uv_close((uv_handle_t *)&w->sweep, on_worker_handle_closed);
+    uv_close((uv_handle_t *)&w->clock, on_worker_handle_closed);
+}
+
+/* Recorders still writing their files keep the worker (and its loop, on
+ * which their thread-pool work completes) until they are done. */
 static void worker_quit(sb__media_worker_t *w)
 {
     if (w->quitting)
         return;
     w->quitting = 1;
-    uv_close((uv_handle_t *)&w->wake, on_worker_handle_closed);
-    uv_close((uv_handle_t *)&w->sweep, on_worker_handle_closed);
-    uv_close((uv_handle_t *)&w->clock, on_worker_handle_closed);
+    if (w->n_recs == 0)
+        sb__media_worker_quit_now(w);
 }
 
 /* ---- messages ----------------------------------------------------------- */
@@ -363,9 +374,18 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     case SB__MSG_STOP:
         sb__media_play_stop(ep, SB_ECANCELED);
         break;
+    case SB__MSG_LISTEN:
+        if (!ep->destroying)
+            sb__media_listen_set(ep, &m->u.listen);
+        sb__media_post_done(ep, m->cb, m->arg, ep->destroying ? SB_ECANCELED : 0);
+        break;
+    case SB__MSG_REC_START:
+        sb__media_rec_start(w, m->u.rec.rec, ep, m->u.rec.other);
+        break;
     case SB__MSG_MIGRATE:
         if (ep->destroying)
             break;              /* the DESTROY went to the new worker */
+        sb__media_rec_endpoint_gone(ep);
         unbridge(ep);
         sb__media_clock_remove(ep);
         __atomic_store_n(&ep->owner, NULL, __ATOMIC_RELEASE);
@@ -376,6 +396,8 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
         break;
     case SB__MSG_DESTROY:
         ep->destroying = 1;
+        sb__media_rec_endpoint_gone(ep);
+        sb__media_listen_free(ep);
         unbridge(ep);
         if (ep->txd.active)
             sb__media_dtmf_finish(ep, SB_ECANCELED);

@@ -22,12 +22,15 @@
 #include "api.h"
 #include "sb_lua.h"
 #include "media.h"
+#include "asr.h"
 #include "call.h"
 #include "notify.h"
 #include "console.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define REST_BASE "/restcomm/2012-04-24"
 
@@ -43,6 +46,7 @@ typedef struct {
     char lua_lib[1024];
     sb_media_engine_t *media;
     sb_media_tts_t *tts;        /* NULL when espeak-ng cannot start */
+    sb_media_asr_t *asr;        /* NULL without a speech model */
     sb_media_cache_t *cache;    /* audio for Play, fetched by client */
     sb_call_mgr_t *calls;
     sb_sip_t *sip;              /* for the console's sip.trace */
@@ -177,6 +181,13 @@ static void on_media_dtmf(sb_media_endpoint_t *ep, char digit, int ms, void *arg
         sb_call_on_media_dtmf(ep, digit, ms, s->calls);
 }
 
+static void on_media_dtmf_begin(sb_media_endpoint_t *ep, char digit, void *arg)
+{
+    server_t *s = arg;
+    if (s->calls)
+        sb_call_on_media_dtmf_begin(ep, digit, s->calls);
+}
+
 static void on_media_timeout(sb_media_endpoint_t *ep, void *arg)
 {
     server_t *s = arg;
@@ -210,6 +221,19 @@ static void close_tts(void *arg)
 {
     server_t *s = arg;
     sb_media_tts_close(s->tts, on_tts_closed, s);
+}
+
+static void on_asr_closed(void *arg)
+{
+    server_t *s = arg;
+    s->asr = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_asr(void *arg)
+{
+    server_t *s = arg;
+    sb_media_asr_close(s->asr, on_asr_closed, s);
 }
 
 static void on_cache_closed(void *arg)
@@ -308,6 +332,33 @@ static void media_fetch_cancel(void *ctx, void *handle)
     sb_http_fetch_cancel(f->h);
 }
 
+/* The recordings folder, private to the server's user (0700): recordings
+ * are the callers' voices. A folder that cannot be made is reported;
+ * each Record then fails with a Notification, and calls go on. */
+static void make_recordings_dir(const char *dir)
+{
+    char p[4096];
+    if (dir == NULL || snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return;
+    for (char *q = p + 1; ; q++) {
+        char c = *q;
+        if (c != '/' && c != '\0')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            sb_warn("recordings: cannot create %s: %s", p, strerror(errno));
+            return;
+        }
+        *q = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0 &&
+        chmod(dir, st.st_mode & 0700) != 0)
+        sb_warn("recordings: cannot make %s private: %s", dir, strerror(errno));
+}
+
 /* After the media engine, before the calls: they close after the calls
  * have ended. Neither stops the server from starting: without espeak-ng
  * data Say fails (and is reported), and a cache folder that cannot be
@@ -349,6 +400,21 @@ static void start_playback(server_t *s)
         sb_loop_add_closer(s->loop, "media-cache", close_cache, s);
     else
         sb_warn("media: no audio cache: %s", sb_strerror(rc));
+    make_recordings_dir(cfg->recordings_dir);
+
+    /* Speech input: without the model, Gather gathers digits only (and
+     * says so in a Notification). */
+    sb_media_asr_opts_t aopts = {
+        .model = cfg->asr_model,
+        .dict = cfg->asr_dict,
+        .max_concurrent = cfg->asr_max_concurrent,
+    };
+    rc = sb_media_asr_new(sb_loop_uv(s->loop), &aopts, &s->asr);
+    if (rc == 0)
+        sb_loop_add_closer(s->loop, "asr", close_asr, s);
+    else
+        sb_warn("media: speech recognition is not available (%s: %s)",
+                cfg->asr_model, sb_strerror(rc));
 }
 
 static void on_calls_closed(void *arg)
@@ -383,6 +449,7 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
     };
     sb_media_events_t mev = {
         .on_dtmf = on_media_dtmf,
+        .on_dtmf_begin = on_media_dtmf_begin,
         .on_timeout = on_media_timeout,
         .arg = s,
     };
@@ -404,6 +471,7 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
         .http = s->client,
         .cache = s->cache,
         .tts = s->tts,
+        .asr = s->asr,
     };
     rc = sb_call_mgr_new(&deps, &s->calls);
     if (rc != 0) {
@@ -531,6 +599,7 @@ static int start_http(server_t *s, char *err, size_t errlen)
         return rc;
     }
     sb_api_use_loop(s->api, sb_loop_uv(s->loop));
+    sb_api_use_recordings(s->api, cfg->recordings_dir);
     if (s->lua)
         sb_api_use_plugins(s->api, sb_lua_serve_route, s->lua);
     rc = sb_http_server_new(sb_loop_uv(s->loop), &opts, sb_http_router_dispatch,

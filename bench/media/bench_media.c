@@ -13,6 +13,15 @@
  * (DESIGN.md: timings live in benchmarks).
  *
  * Usage: bench_media [-c 100,500,1000,2000] [-s seconds] [-S] [-t threads]
+ *                    [-m relay|record|inband]
+ *
+ * -m record: every call's A leg is also recorded to a WAV file (a tmpfs
+ * or disk folder, -o DIR, default /tmp), as <Record> does, on the same
+ * worker; the table adds the recorders' frames, packets that came too
+ * late for their frame, frames the disk could not take, and checks each
+ * file's length against the frames reported. -m inband: the phones do
+ * not offer telephone-event and both legs of every call run the in-band
+ * DTMF detector, as during a <Gather> (so 2 detectors per call).
  *
  * -t 1 (the default, as the server runs) relays on a media worker thread
  * ("sb-media-0", its CPU read from the kernel); -t 0 relays on the main
@@ -336,14 +345,19 @@ static void on_gen_done(uv_async_t *h)
     uv_stop(h->loop);
 }
 
+typedef enum { MODE_RELAY, MODE_RECORD, MODE_INBAND } mode_t_;
+static mode_t_ mode = MODE_RELAY;
+static const char *rec_dir = "/tmp";
+
 static int answer_phone(sb_media_endpoint_t *ep, unsigned phone_port)
 {
     char sdp[512];
     snprintf(sdp, sizeof(sdp),
              "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0 101\r\n"
-             "a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n",
-             phone_port);
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0%s\r\n"
+             "%sa=ptime:20\r\n",
+             phone_port, mode == MODE_INBAND ? "" : " 101",
+             mode == MODE_INBAND ? "" : "a=rtpmap:101 telephone-event/8000\r\n");
     sb_media_desc_t remote, local;
     int rc = sb_media_sdp_parse(sdp, strlen(sdp), &remote);
     if (rc == 0)
@@ -360,7 +374,33 @@ typedef struct {
     int late;                   /* the generator fell behind its pacing */
     uint64_t gaps;
     int setup_failed;
+    /* -m record */
+    uint64_t rec_frames, rec_late, rec_dropped, rec_bad_files, recs;
 } row_t;
+
+typedef struct {
+    int done;
+    uint64_t frames, late, dropped, bad_files, missing;
+} rec_sum_t;
+
+static char *rec_path(int c)
+{
+    return sb_xasprintf("%s/sb-bench-rec-%d-%d.wav", rec_dir, (int)getpid(), c);
+}
+
+static void on_rec_done(sb_media_rec_t *rec, const sb_media_rec_result_t *r,
+                        void *arg)
+{
+    (void)rec;
+    rec_sum_t *s = arg;
+    s->done++;
+    s->frames += r->frames;
+    s->late += r->late_packets;
+    s->dropped += r->dropped_frames;
+    s->missing += r->missing_frames;
+    if (r->status != 0)
+        s->bad_files++;
+}
 
 static int spin_generator = 0;
 static int media_threads = 1;
@@ -431,6 +471,23 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         row->setup_failed = 1;
     }
     uv_run(loop, UV_RUN_NOWAIT);        /* deliver the connect completions */
+    rec_sum_t rs = {0};
+    sb_media_rec_t **recs = NULL;
+    if (!rc && mode == MODE_RECORD) {
+        recs = sb_xcalloc((size_t)calls, sizeof(*recs));
+        for (int c = 0; c < calls; c++) {
+            char *path = rec_path(c);
+            sb_media_rec_opts_t o = {.path = path};
+            if (sb_media_record_start(eps[2 * c], &o, on_rec_done, &rs,
+                                      &recs[c]) != 0)
+                recs[c] = NULL;
+            free(path);
+        }
+    } else if (!rc && mode == MODE_INBAND) {
+        sb_media_listen_t l = {.dtmf = 1};
+        for (int i = 0; i < 2 * calls; i++)
+            sb_media_endpoint_listen(eps[i], &l, NULL, NULL);
+    }
 
     if (!rc) {
         uv_async_t done;
@@ -446,6 +503,35 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         double wall = now_s() - t0;
         double cpu = relay_cpu_s() - cpu0;
         pthread_join(th, NULL);
+        if (recs) {
+            int want = 0;
+            for (int c = 0; c < calls; c++)
+                if (recs[c]) {
+                    sb_media_record_stop(recs[c]);
+                    want++;
+                }
+            while (rs.done < want)
+                uv_run(loop, UV_RUN_ONCE);
+            /* Every file holds exactly the frames its recorder took. */
+            for (int c = 0; c < calls; c++) {
+                char *path = rec_path(c);
+                FILE *f = fopen(path, "rb");
+                long size = -1;
+                if (f && fseek(f, 0, SEEK_END) == 0)
+                    size = ftell(f);
+                if (f)
+                    fclose(f);
+                if (size < 44 || (size - 44) % 320 != 0)
+                    rs.bad_files++;
+                unlink(path);
+                free(path);
+            }
+            row->recs = (uint64_t)want;
+            row->rec_frames = rs.frames;
+            row->rec_late = rs.late;
+            row->rec_dropped = rs.dropped;
+            row->rec_bad_files = rs.bad_files;
+        }
         uv_close((uv_handle_t *)&done, NULL);
         uv_run(loop, UV_RUN_NOWAIT);
 
@@ -480,6 +566,7 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         row->late = row->offered_pps < 0.99 * 100.0 * calls;
     }
 
+    free(recs);
     for (int i = 0; i < 2 * calls; i++)
         if (eps[i])
             sb_media_endpoint_destroy(eps[i], NULL, NULL);
@@ -512,7 +599,7 @@ int main(int argc, char **argv)
     int nsteps = 7;
     double seconds = 3.0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:s:St:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:St:m:o:h")) != -1) {
         switch (opt) {
         case 'c': {
             nsteps = 0;
@@ -531,6 +618,13 @@ int main(int argc, char **argv)
             break;
         case 't':
             media_threads = atoi(optarg) > 0 ? 1 : 0;
+            break;
+        case 'm':
+            mode = !strcmp(optarg, "record") ? MODE_RECORD
+                   : !strcmp(optarg, "inband") ? MODE_INBAND : MODE_RELAY;
+            break;
+        case 'o':
+            rec_dir = optarg;
             break;
         default:
             fprintf(stderr, "usage: %s [-c calls,calls,...] [-s seconds] [-S] [-t 0|1]\n"
@@ -560,8 +654,10 @@ int main(int argc, char **argv)
     }
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("media relay benchmark: G.711 PCMU, %d ms packets (50 pps each way "
+    printf("media relay benchmark%s: G.711 PCMU, %d ms packets (50 pps each way "
            "per call), %.1f s per step, %ld CPUs, relay on %s%s\n\n",
+           mode == MODE_RECORD ? " with a recorder per call"
+           : mode == MODE_INBAND ? " with in-band DTMF detection on every leg" : "",
            PTIME_MS, seconds, ncpu,
            media_threads ? "a media worker thread" : "the main thread",
            ncpu >= 2 ? (spin_generator
@@ -580,6 +676,9 @@ int main(int argc, char **argv)
     printf("%6s %11s %11s %8s %6s %8s %7s %8s %10s %8s %8s\n", "calls",
            "offered_pps", "relayed_pps", "loss_%", "gaps", "q_drops",
            "p99_ms", "max_ms", "relay_cpu%", "gen_cpu%", "us/pkt");
+    if (mode == MODE_RECORD)
+        printf("%6s %11s %11s %8s %8s\n", "", "rec_frames", "rec_late",
+               "rec_drop", "bad_file");
     int best = 0, any_late = 0;
     for (int i = 0; i < nsteps; i++) {
         row_t r;
@@ -593,9 +692,18 @@ int main(int argc, char **argv)
                (unsigned long long)r.gaps, r.rcvbuf_drops, r.p99_ms, r.max_ms,
                r.relay_cpu_pct, r.gen_cpu_pct, r.relay_us_per_pkt,
                r.late ? " *" : "");
+        if (mode == MODE_RECORD)
+            printf("%6s %11llu %11llu %8llu %8llu\n", "",
+                   (unsigned long long)r.rec_frames,
+                   (unsigned long long)r.rec_late,
+                   (unsigned long long)r.rec_dropped,
+                   (unsigned long long)r.rec_bad_files);
         fflush(stdout);
         any_late |= r.late;
-        if (r.loss_pct < 0.1 && !r.late && r.calls > best)
+        int rec_ok = mode != MODE_RECORD ||
+                     (r.rec_late == 0 && r.rec_dropped == 0 &&
+                      r.rec_bad_files == 0 && r.recs == (uint64_t)r.calls);
+        if (r.loss_pct < 0.1 && !r.late && rec_ok && r.calls > best)
             best = r.calls;
     }
     printf("\nloss: sent but not back within %d ms of the end; gaps: "
@@ -606,8 +714,15 @@ int main(int argc, char **argv)
     if (any_late)
         printf("*: the generator could not send the nominal 100 packets/s "
                "per call (CPU starved); such steps do not count\n");
-    printf("largest step with loss under 0.1%%: %d calls (target 2000)\n",
-           best);
+    if (mode == MODE_RECORD)
+        printf("rec_frames: 20 ms frames the recorders wrote; rec_late: "
+               "packets that came after their frame was written (lost in the "
+               "file);\nrec_drop: frames the disk could not take; bad_file: "
+               "a file whose length is not whole frames, or a failed one\n");
+    printf("largest step with loss under 0.1%%%s: %d calls (target %s)\n",
+           mode == MODE_RECORD ? " and no frame lost in a file" : "", best,
+           mode == MODE_RECORD ? "1000 recordings" : mode == MODE_INBAND
+               ? "2000 legs with in-band detection, i.e. 1000 calls" : "2000");
 
     int closed = 0;
     sb_media_engine_close(engine, on_closed, &closed);

@@ -237,9 +237,9 @@ static void accounts_item(sb__api_ctx_t *ctx)
         sb__api_accounts_update(ctx);
 }
 
-static void add_route(sb_api_t *api, const char *pattern, const char *methods,
-                      sb__api_handler_t fn, const sb__api_resource_t *res,
-                      int self_update)
+static sb__api_route_t *add_route(sb_api_t *api, const char *pattern,
+                                  const char *methods, sb__api_handler_t fn,
+                                  const sb__api_resource_t *res, int self_update)
 {
     sb_assert(api->nroutes < SB__API_MAX_ROUTES);
     sb__api_route_t *r = &api->routes[api->nroutes++];
@@ -248,6 +248,7 @@ static void add_route(sb_api_t *api, const char *pattern, const char *methods,
     r->fn = fn;
     r->res = res;
     r->self_update = self_update;
+    return r;
 }
 
 /* Returns 1 when method is in the comma-separated list. */
@@ -422,6 +423,16 @@ static void on_request(sb_http_req_t *req, void *arg)
         return;
     }
     ctx->route = bad ? NULL : find_route(ctx);
+    if (ctx->route && ctx->route->anonymous && ctx->route->anonymous(ctx)) {
+        /* Served without credentials (recordings media): the handler
+         * checks what the path names; ctx->me stays empty. */
+        if (!method_in(ctx->route->methods, ctx->method)) {
+            sb__api_error(ctx, 405, "Method %s is not allowed here", ctx->method);
+            return;
+        }
+        ctx->route->fn(ctx);
+        return;
+    }
     sb__api_authenticate(ctx);
 }
 
@@ -434,10 +445,12 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
     api->store = store;
     api->cfg = cfg;
     api->router = router;
+    api->recordings_dir = cfg ? cfg->recordings_dir : NULL;
 
     sb__api_resource_t *resources[] = {&sb__api_accounts, &sb__api_applications,
                                        &sb__api_clients, &sb__api_numbers,
-                                       &sb__api_notifications, &sb__api_calls};
+                                       &sb__api_notifications, &sb__api_calls,
+                                       &sb__api_recordings, &sb__api_call_recordings};
     for (size_t i = 0; i < SB_COUNTOF(resources); i++) {
         int rc = sb__api_resource_init(api, resources[i]);
         if (rc != 0) {
@@ -481,6 +494,15 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
               sb__api_numbers_factory, &sb__api_numbers, 0);
     add_route(api, "Accounts/{AC}/Calls/{SUB}/Notifications", "GET",
               sb__api_call_notifications, &sb__api_notifications, 0);
+    /* Recordings: the list is generic; the item also serves the media
+     * (RE....wav, RE....mp3), which may be open to anonymous requests. */
+    add_route(api, "Accounts/{AC}/Recordings", "GET", sb__api_collection,
+              &sb__api_recordings, 0);
+    add_route(api, "Accounts/{AC}/Recordings/{SID}", "GET,DELETE",
+              sb__api_recording_item, &sb__api_recordings, 0)->anonymous =
+        sb__api_recording_anonymous;
+    add_route(api, "Accounts/{AC}/Calls/{SUB}/Recordings", "GET",
+              sb__api_call_recordings_list, &sb__api_call_recordings, 0);
     add_route(api, "Accounts/{AC}/Supervisor", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Supervisor/{SUB}", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Usage/Records", "GET", sb__api_usage, NULL, 0);
@@ -501,6 +523,11 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
 void sb_api_use_loop(sb_api_t *api, uv_loop_t *loop)
 {
     api->loop = loop;
+}
+
+void sb_api_use_recordings(sb_api_t *api, const char *dir)
+{
+    api->recordings_dir = dir;
 }
 
 void sb_api_detach(sb_api_t *api)

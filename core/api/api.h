@@ -3,8 +3,8 @@
  * under /restcomm/2012-04-24: HTTP Basic authentication, XML or JSON
  * representations, Restcomm's paging, and the resources (Accounts,
  * Applications, Clients, IncomingPhoneNumbers, Notifications, Usage
- * Records, Calls, Supervisor) and the routes Lua plugins add under
- * /Accounts/{AccountSid}/Plugins. docs/rest.md is the reference and lists where we differ from
+ * Records, Calls, Recordings and their media, Supervisor) and the routes
+ * Lua plugins add under /Accounts/{AccountSid}/Plugins. docs/rest.md is the reference and lists where we differ from
  * Restcomm.
  *
  * The module mounts one route on the caller's router and does its own
@@ -41,6 +41,13 @@ void sb_api_use_loop(sb_api_t *api, uv_loop_t *loop);
  * counters are 0. */
 struct sb_call_mgr_s;
 void sb_api_use_calls(sb_api_t *api, struct sb_call_mgr_s *calls);
+
+/* Optional: the folder of recording files (recordings.dir), borrowed: it
+ * must outlive the api. The media of a recording is "<dir>/<file name>"
+ * (the WAV the call module wrote) and "<dir>/<sid>.mp3", made from the WAV
+ * on first request. Until called, cfg->recordings_dir is used; NULL turns
+ * the media off (404) and makes DELETE remove rows only. */
+void sb_api_use_recordings(sb_api_t *api, const char *dir);
 
 /* ---- plugin routes ------------------------------------------------------ */
 

@@ -201,6 +201,9 @@ typedef struct sb__api_route_s {
     sb__api_handler_t fn;
     const sb__api_resource_t *res;
     int self_update;            /* open to an uninitialized account */
+    /* Optional: returns 1 when this request is served without credentials
+     * (recordings media, as Restcomm serves them). NULL: never. */
+    int (*anonymous)(const sb__api_ctx_t *ctx);
 } sb__api_route_t;
 
 struct sb_api_s {
@@ -221,6 +224,10 @@ struct sb_api_s {
     sb_api_plugin_cb plugin_cb;     /* plugin routes (plugins.c), or NULL */
     void *plugin_arg;
     int plugin_pending;             /* plugin requests not answered yet */
+    const char *recordings_dir;     /* borrowed (sb_api_use_recordings) */
+    struct sb__api_mp3_job_s *mp3_jobs; /* MP3 conversions running
+                                       (recording_media.c) */
+    int mp3_running;
 };
 
 /* One request, from arrival to answer. Owned by the api until answered. */
@@ -354,6 +361,8 @@ extern sb__api_resource_t sb__api_accounts;
 extern sb__api_resource_t sb__api_numbers;
 extern sb__api_resource_t sb__api_notifications;
 extern sb__api_resource_t sb__api_calls;
+extern sb__api_resource_t sb__api_recordings;
+extern sb__api_resource_t sb__api_call_recordings;
 
 /* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
 void sb__api_supervisor(sb__api_ctx_t *ctx);
@@ -362,6 +371,22 @@ void sb__api_supervisor(sb__api_ctx_t *ctx);
 void sb__api_numbers_factory(sb__api_ctx_t *ctx);
 /* notifications.c: GET Calls/{CA}/Notifications. */
 void sb__api_call_notifications(sb__api_ctx_t *ctx);
+/* recordings.c: Recordings/{SID} (GET, DELETE; .wav and .mp3 media),
+ * Calls/{CA}/Recordings, and whether a request is served without
+ * credentials (the media, unless recordings.media_auth). */
+void sb__api_recording_item(sb__api_ctx_t *ctx);
+void sb__api_call_recordings_list(sb__api_ctx_t *ctx);
+int sb__api_recording_anonymous(const sb__api_ctx_t *ctx);
+/* recording_media.c: answers GET/HEAD of a recording's media, kind "wav"
+ * or "mp3". The caller checked that the recording sid (the bare SID)
+ * belongs to the account of the path; file is its WAV file name. All
+ * borrowed. */
+void sb__api_recording_media(sb__api_ctx_t *ctx, const char *sid, const char *kind,
+                             const char *file);
+/* Marks a running MP3 conversion of sid as deleted (its output is
+ * removed when it ends and its waiters get 404). */
+void sb__api_recording_media_forget(sb_api_t *api, const char *sid);
+
 /* usage.c: GET Usage/Records and Usage/Records/{period}. */
 void sb__api_usage(sb__api_ctx_t *ctx);
 /* plugins.c: Accounts/{AC}/Plugins/... to the plugin handler. */

@@ -82,6 +82,8 @@ typedef struct sb_call_deps_s {
     struct sb_http_client_s *http;
     struct sb_media_cache_s *cache;     /* audio for Play URLs */
     struct sb_media_tts_s *tts;         /* speech for Say */
+    struct sb_media_asr_s *asr;         /* speech input of Gather; may be
+                                           NULL (digits only) */
 } sb_call_deps_t;
 
 /* Creates the manager and takes the SIP agent's INVITE handler. Returns 0
@@ -99,6 +101,9 @@ void sb_call_mgr_close(sb_call_mgr_t *mgr, void (*cb)(void *arg), void *arg);
 void sb_call_on_media_dtmf(struct sb_media_endpoint_s *ep, char digit,
                            int duration_ms, sb_call_mgr_t *mgr);
 void sb_call_on_media_timeout(struct sb_media_endpoint_s *ep, sb_call_mgr_t *mgr);
+/* A key went down (RFC 4733 event start): a gather's prompts stop. */
+void sb_call_on_media_dtmf_begin(struct sb_media_endpoint_s *ep, char digit,
+                                 sb_call_mgr_t *mgr);
 
 /* ---- the application runner (RCML sessions) -------------------------------- */
 
@@ -284,6 +289,117 @@ void sb_call_play_cancel(sb_call_play_t *p);
  * https or file under media.root). */
 int sb_call_prefetch(sb_call_t *call, const sb_call_play_opts_t *opts);
 
+/* ---- gathering input (gather.c) -------------------------------------------- */
+
+typedef struct sb_call_gather_s sb_call_gather_t;
+
+#define SB_CALL_GATHER_MAX_DIGITS 128
+
+/* What to collect. Borrowed for sb_call_gather_start (copied). */
+typedef struct sb_call_gather_opts_s {
+    int dtmf;                   /* digits: RFC 4733, or in-band for a phone
+                                   without telephone-event */
+    int speech;                 /* speech, recognized against hints */
+    const char *hints;          /* "sales, support": the grammar */
+    const char *language;       /* NULL: en-US */
+    const char *finish_on_key;  /* keys that end the input (not part of
+                                   the digits); NULL or "": none */
+    int num_digits;             /* input ends after this many; 0: no limit */
+    unsigned timeout_ms;        /* after the prompts: for the first digit,
+                                   and between digits */
+    unsigned speech_timeout_ms; /* silence that ends an utterance; 0: 1 s */
+    const char *partial_url;    /* partial speech results are POSTed here
+                                   (UnstableSpeechResult); NULL: none */
+    const char *partial_method; /* NULL: POST */
+} sb_call_gather_opts_t;
+
+/* How a gather ended. Borrowed for the callback. */
+typedef struct sb_call_gather_result_s {
+    int err;                    /* 0, SB_EHANGUP, SB_ECANCELED */
+    const char *how;            /* "finish-key", "num-digits", "timeout",
+                                   "speech", "hangup" */
+    const char *digits;         /* collected, without the finishing key */
+    char key;                   /* the finishing key, or 0 */
+    const char *speech;         /* the recognized text, or NULL */
+    double confidence;          /* of speech, 0..1 */
+    const char *speech_error;   /* why speech was not recognized (no
+                                   recognizer, no usable hints), or NULL */
+} sb_call_gather_result_t;
+
+typedef void (*sb_call_gather_done_cb)(const sb_call_gather_result_t *r,
+                                       void *arg);
+
+/* Starts collecting on call at once: digits (and speech) that come while
+ * the prompts play count, and the first of them stops the prompts (every
+ * play of the call ends with SB_EINTERRUPTED, and new ones are refused
+ * with it until the gather ends). Nothing reports until
+ * sb_call_gather_wait. Returns 0 and *out (owned: wait then free, or
+ * cancel), SB_EHANGUP, SB_ESTATE (no media, or a gather runs already),
+ * SB_EINVAL (neither dtmf nor speech). */
+int sb_call_gather_start(sb_call_t *call, const sb_call_gather_opts_t *opts,
+                         sb_call_gather_t **out);
+
+/* The prompts are over: the timeout starts (unless input already ended).
+ * cb fires once, later. g is freed after cb returns. */
+void sb_call_gather_wait(sb_call_gather_t *g, sb_call_gather_done_cb cb,
+                         void *arg);
+
+/* Ends g without a callback and frees it (before or during wait). */
+void sb_call_gather_cancel(sb_call_gather_t *g);
+
+/* ---- recording (record.c) --------------------------------------------------- */
+
+typedef struct sb_call_record_s sb_call_record_t;
+
+/* Borrowed for sb_call_record (copied). */
+typedef struct sb_call_record_opts_s {
+    unsigned max_ms;            /* 0: no limit */
+    unsigned silence_ms;        /* silence that ends it; 0: never */
+    const char *finish_on_key;  /* keys that end it; NULL or "": none */
+    int beep;                   /* a 500 ms 1 kHz beep first */
+    int trim;                   /* trailing silence cut */
+    /* The action, requested by the call module with the recording's
+     * parameters when the caller hangs up first (the application cannot
+     * any more); NULL: none. */
+    const char *action_url;
+    const char *action_method;
+} sb_call_record_opts_t;
+
+typedef struct sb_call_record_result_s {
+    int err;                    /* 0; SB_EIO (the file failed: what was
+                                   written is kept), SB_EHANGUP (hung up
+                                   before anything was recorded),
+                                   SB_EMEDIA, ... */
+    const char *sid;            /* RE..., NULL when nothing was stored */
+    const char *url;            /* RecordingUrl, NULL with sid */
+    double duration_s;          /* of the file */
+    const char *digits;         /* the key that ended it, "hangup", or "" */
+    const char *why;            /* one line when err != 0 */
+} sb_call_record_result_t;
+
+typedef void (*sb_call_record_done_cb)(const sb_call_record_result_t *r,
+                                       void *arg);
+
+/* Records what the caller says into recordings.dir (answering an
+ * unanswered call first), after a beep when opts->beep. cb fires once,
+ * later, when it ended (silence, key, max length, hang-up: then also
+ * when the call is over already, unless detached). Returns 0 and *out,
+ * or SB_EHANGUP / SB_ESTATE / SB_EBUSY (a recording runs) without cb. */
+int sb_call_record(sb_call_t *call, const sb_call_record_opts_t *opts,
+                   sb_call_record_done_cb cb, void *arg,
+                   sb_call_record_t **out);
+
+/* The waiter goes away (its session ended): the recording goes on to its
+ * end and is stored (and its action requested if the call is over), but
+ * cb never fires. */
+void sb_call_record_detach(sb_call_record_t *r);
+
+/* The URL of recording sid of account_sid, as RecordingUrl gives it:
+ * "http://HOST:PORT/restcomm/2012-04-24/Accounts/AC.../Recordings/RE...wav".
+ * Returns an owned string. */
+char *sb_call_recording_url(sb_call_mgr_t *mgr, const char *account_sid,
+                            const char *sid);
+
 /* ---- dial ----------------------------------------------------------------- */
 
 typedef enum {
@@ -338,6 +454,10 @@ typedef struct sb_call_dial_opts_s {
      * "uk", "de", ...; the tone generator takes "us" for one it does not
      * know). NULL or "": "us". Copied. */
     const char *ring_tone;
+    /* Records the bridge from the answer to its end into a Recording of
+     * the caller's call (DialVerb): 1 both legs mixed, 2 one channel
+     * each (Twilio's record-from-answer-dual); 0 none. */
+    int record;
 } sb_call_dial_opts_t;
 
 #define SB_DIAL_MAX_TARGETS 10
@@ -360,6 +480,7 @@ typedef struct sb_call_dial_result_s {
     const sb_call_pair_t *headers;  /* DialSipHeader_X-*: X- headers of
                                    the final response or the BYE */
     size_t header_count;
+    const char *recording_url;  /* RecordingUrl of record, or NULL */
 } sb_call_dial_result_t;
 
 typedef void (*sb_call_dial_done_cb)(const sb_call_dial_result_t *r, void *arg);

@@ -58,6 +58,7 @@ struct sb_call_mgr_s {
     sb_http_client_t *http;
     sb_media_cache_t *cache;        /* may be NULL */
     sb_media_tts_t *tts;            /* may be NULL */
+    struct sb_media_asr_s *asr;     /* may be NULL: no speech input */
     const char *instance_id;        /* the store's; borrowed */
     sb_call_numbers_t *numbers;     /* the number matcher; owned */
 
@@ -132,6 +133,8 @@ struct sb_call_s {
     int early_media;                /* 183 with SDP sent */
     int acked;                      /* inbound: the ACK to our 200 came */
     sb_call_play_t *plays;          /* plays not finished (play.c) */
+    sb_call_gather_t *gather;       /* collecting input (gather.c) */
+    sb_call_record_t *record;       /* recording (record.c) */
 
     void *session;                  /* the runner's, while it runs */
     sb_call_req_t *reqs;            /* pending answer requests */
@@ -232,6 +235,31 @@ void sb__call_plays_over(sb_call_t *call);
  * an outgoing call answered): waiting plays start. */
 void sb__call_plays_ready(sb_call_t *call);
 
+/* play.c, for gather.c: every play of the call ends with
+ * SB_EINTERRUPTED (the caller's input came). */
+void sb__call_plays_interrupt(sb_call_t *call);
+
+/* gather.c */
+/* A digit from the call's phone; the call is over. */
+void sb__call_gather_digit(sb_call_t *call, char digit);
+void sb__call_gather_over(sb_call_t *call);
+/* A key went down: the prompts stop (the digit counts when it ends). */
+void sb__call_gather_begin(sb_call_t *call);
+/* 1 while a gather's input has interrupted the prompts. */
+int sb__call_gather_barged(const sb_call_t *call);
+
+/* record.c */
+void sb__call_record_digit(sb_call_t *call, char digit);
+/* <Dial record>: records call and other (bridged; mixed, or dual: one
+ * channel each) from once the bridge is in place until
+ * sb__call_record_stop; cb reports the stored recording. Returns NULL
+ * when either has no media (nothing recorded, cb never fires). */
+sb_call_record_t *sb__call_record_bridge(sb_call_t *call, sb_call_t *other,
+                                         int dual, sb_call_record_done_cb cb,
+                                         void *arg);
+void sb__call_record_stop(sb_call_record_t *r);
+const char *sb__call_record_sid(const sb_call_record_t *r);
+
 /* transfer.c */
 /* A REFER on call's dialog (the leg event). */
 void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev);
@@ -246,7 +274,18 @@ void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
                           int has_sip, const char *dial_sid, const char *status,
                           int64_t duration, int64_t ring_duration,
                           const char *sip_call_id, int sip_status,
-                          const sb_call_pair_t *hdrs, size_t nhdrs);
+                          const sb_call_pair_t *hdrs, size_t nhdrs,
+                          const char *recording_url);
+/* Requests an action for a call whose caller hung up (fire and forget):
+ * the call's standard parameters with CallStatus=completed, then extra
+ * (may be NULL). what names it in the log. Borrows everything. */
+void sb__call_action_after_hangup(sb_call_t *call, const char *what,
+                                  const char *url, const char *method,
+                                  const sb_http_params_t *extra);
+/* The same with the call's status as it is (status NULL) or status. */
+void sb__call_request(sb_call_t *call, const char *what, const char *url,
+                      const char *method, const sb_http_params_t *extra,
+                      const char *status);
 /* Sends the status callback of a dialled leg for event (SB_DIAL_EV_*), if
  * it asked for it. */
 void sb__call_status_callback(sb_call_t *call, unsigned event);

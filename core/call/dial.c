@@ -56,6 +56,12 @@ struct sb_call_dial_s {
     int has_sip;                    /* a target is a SIP URI */
     char ring_tone[16];             /* "ringback:<cc>" */
     int ringback;                   /* it plays to the caller now */
+    /* record (Dial record): the bridge's recording, and its URL once it
+     * is stored. The result waits for the file (rec_wait). */
+    int record;                     /* 0, 1 mixed, 2 one channel a leg */
+    sb_call_record_t *rec;
+    char *rec_url;
+    int rec_wait;
 };
 
 static void finish(sb_call_dial_t *d, const char *status);
@@ -123,6 +129,7 @@ static void on_timer_closed(uv_handle_t *h)
     sb__call_pairs_free(d->hdrs, d->nhdrs);
     free(d->action_url);
     free(d->action_method);
+    free(d->rec_url);
     free(d);
     sb__call_mgr_handle_closed(mgr);
 }
@@ -147,6 +154,7 @@ static void send_result(sb_call_dial_t *d, sb_call_dial_done_cb cb)
             .sip_status = d->sip_status,
             .headers = d->hdrs,
             .header_count = d->nhdrs,
+            .recording_url = d->rec_url,
         };
         cb(&r, d->arg);
     }
@@ -223,7 +231,29 @@ static void finish(sb_call_dial_t *d, const char *status)
     if (d->parent->dial == d)
         d->parent->dial = NULL;
     sb_log_call(SB_LOG_DEBUG, d->parent->sid, "dial: %s", status);
+    if (d->rec) {
+        /* The result names the recording: wait until it is stored. */
+        d->rec_wait = 1;
+        sb__call_record_stop(d->rec);
+        return;
+    }
     sb__call_defer(d->mgr, deliver, d);
+}
+
+static void on_recorded(const sb_call_record_result_t *r, void *arg)
+{
+    sb_call_dial_t *d = arg;
+    d->rec = NULL;
+    if (r->sid == NULL) {
+        free(d->rec_url);
+        d->rec_url = NULL;
+    }
+    if (r->err && r->why)
+        sb_log_call(SB_LOG_WARN, d->parent->sid, "dial: recording: %s", r->why);
+    if (d->rec_wait) {
+        d->rec_wait = 0;
+        sb__call_defer(d->mgr, deliver, d);
+    }
 }
 
 static void keep_result(sb_call_dial_t *d, sb_call_t *b, int sip_status,
@@ -316,6 +346,12 @@ static void on_answered(sb_call_dial_t *d, sb_call_t *b, const sb_sip_leg_event_
         sb_media_connect(p->ep, b->ep, NULL, NULL);
     p->peer = b;
     b->peer = p;
+    if (d->record && p->ep && b->ep) {
+        d->rec = sb__call_record_bridge(p, b, d->record == 2, on_recorded, d);
+        if (d->rec)
+            d->rec_url = sb_call_recording_url(d->mgr, p->account_sid,
+                                               sb__call_record_sid(d->rec));
+    }
     free(p->outbound_sid);
     p->outbound_sid = sb_xstrdup(b->sid);
     uv_timer_stop(&d->timer);
@@ -471,7 +507,8 @@ void sb__dial_parent_over(sb_call_dial_t *d)
                              d->has_sip, d->winner->sid, d->status,
                              (d->end_ms - d->answer_ms + 500) / 1000,
                              (d->answer_ms - d->start_ms + 500) / 1000,
-                             d->sip_call_id, d->sip_status, d->hdrs, d->nhdrs);
+                             d->sip_call_id, d->sip_status, d->hdrs, d->nhdrs,
+                             d->rec_url);
 }
 
 void sb__dial_on_dtmf(sb_call_dial_t *d, char digit)
@@ -651,6 +688,7 @@ int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
         if (opts->targets[i].kind == SB_DIAL_SIP)
             d->has_sip = 1;
     set_ring_tone(d, opts->ring_tone);
+    d->record = opts->record == 1 || opts->record == 2 ? opts->record : 0;
     d->start_ms = sb__call_now_ms();
     uv_timer_init(mgr->loop, &d->timer);
     d->timer.data = d;

@@ -127,6 +127,7 @@ int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out)
     mgr->http = deps->http;
     mgr->cache = deps->cache;
     mgr->tts = deps->tts;
+    mgr->asr = deps->asr;
     mgr->instance_id = sb_store_instance_id(deps->store);
     int rc = sb_call_numbers_new(deps->store, &mgr->numbers);
     if (rc != 0) {
@@ -259,6 +260,20 @@ void sb_call_on_media_dtmf(sb_media_endpoint_t *ep, char digit, int duration_ms,
     sb_log_call(SB_LOG_DEBUG, call->sid, "call: DTMF %c", digit);
     if (call->dial)
         sb__dial_on_dtmf(call->dial, digit);
+    if (call->gather)
+        sb__call_gather_digit(call, digit);
+    if (call->record)
+        sb__call_record_digit(call, digit);
+}
+
+void sb_call_on_media_dtmf_begin(sb_media_endpoint_t *ep, char digit,
+                                 sb_call_mgr_t *mgr)
+{
+    (void)mgr;
+    (void)digit;
+    sb_call_t *call = sb_media_endpoint_data(ep);
+    if (call && !call->over && call->gather)
+        sb__call_gather_begin(call);
 }
 
 void sb_call_on_media_timeout(sb_media_endpoint_t *ep, sb_call_mgr_t *mgr)

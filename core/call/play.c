@@ -227,6 +227,8 @@ int sb_call_play(sb_call_t *call, const sb_call_play_opts_t *opts,
         return SB_EHANGUP;
     if (opts == NULL || opts->loop < 0)
         return SB_EINVAL;
+    if (sb__call_gather_barged(call))
+        return SB_EINTERRUPTED;         /* a prompt after the input came */
     int sources = given(opts->url) + given(opts->text) + given(opts->tone) +
                   given(opts->digits);
     if (sources > 1 || (sources == 0 && opts->ms == 0))
@@ -302,6 +304,12 @@ void sb_call_play_cancel(sb_call_play_t *p)
         return;
     p->cb = NULL;
     finish(p, SB_ECANCELED);
+}
+
+void sb__call_plays_interrupt(sb_call_t *call)
+{
+    while (call->plays)
+        finish(call->plays, SB_EINTERRUPTED);   /* unlinks it */
 }
 
 void sb__call_plays_over(sb_call_t *call)

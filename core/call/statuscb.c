@@ -103,26 +103,59 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
     sb_http_params_free(&p);
 }
 
-void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
-                          int has_sip, const char *dial_sid, const char *status,
-                          int64_t duration, int64_t ring_duration,
-                          const char *sip_call_id, int sip_status,
-                          const sb_call_pair_t *hdrs, size_t nhdrs)
+void sb__call_request(sb_call_t *call, const char *what, const char *url,
+                      const char *method, const sb_http_params_t *extra,
+                      const char *status)
 {
-    if (call->mgr->http == NULL)
+    if (call->mgr->http == NULL || url == NULL || !*url)
         return;
-    /* The standard parameters (as call:params() gives them), the call
-     * being over now. */
+    /* The standard parameters (as call:params() gives them). */
     sb_rcml_call_info_t ci;
     sb_call_rcml_info(call, &ci);
-    ci.call_status = "completed";
+    if (status)
+        ci.call_status = status;
     sb_rcml_params_t rp = SB_RCML_PARAMS_INIT;
     sb_rcml_voice_params(&ci, &rp);
     sb_http_params_t p = SB_HTTP_PARAMS_INIT;
     for (size_t k = 0; k < rp.count; k++)
         sb_http_params_add(&p, rp.items[k].name, rp.items[k].value);
     sb_rcml_params_free(&rp);
+    for (size_t k = 0; extra && k < extra->count; k++)
+        sb_http_params_add(&p, extra->items[k].name, extra->items[k].value);
 
+    sb_http_fetch_req_t req = {
+        .method = method && *method ? method : "POST",
+        .url = url,
+        .params = &p,
+        .timeout_ms = 10000,
+        .max_response_bytes = 1024 * 1024,
+    };
+    sb_log_call(SB_LOG_INFO, call->sid, "%s: requesting %s", what, url);
+    sent_t *sid = sent_new(what, call->sid);
+    int rc = sb_http_fetch(call->mgr->http, &req, on_sent, sid, NULL);
+    if (rc != 0) {
+        sb_log_call(SB_LOG_INFO, call->sid, "%s: request to %s: %s",
+                    what, url, sb_strerror(rc));
+        free(sid);
+    }
+    sb_http_params_free(&p);
+}
+
+void sb__call_action_after_hangup(sb_call_t *call, const char *what,
+                                  const char *url, const char *method,
+                                  const sb_http_params_t *extra)
+{
+    sb__call_request(call, what, url, method, extra, "completed");
+}
+
+void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
+                          int has_sip, const char *dial_sid, const char *status,
+                          int64_t duration, int64_t ring_duration,
+                          const char *sip_call_id, int sip_status,
+                          const sb_call_pair_t *hdrs, size_t nhdrs,
+                          const char *recording_url)
+{
+    sb_http_params_t p = SB_HTTP_PARAMS_INIT;
     char num[32];
     sb_http_params_add(&p, "DialCallSid", dial_sid ? dial_sid : "null");
     sb_http_params_add(&p, "DialCallStatus", status);
@@ -142,23 +175,10 @@ void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
             free(name);
         }
     }
-
-    sb_http_fetch_req_t req = {
-        .method = method && *method ? method : "POST",
-        .url = url,
-        .params = &p,
-        .timeout_ms = 10000,
-        .max_response_bytes = 1024 * 1024,
-    };
-    sb_log_call(SB_LOG_INFO, call->sid,
-                "dial: the caller hung up while bridged; requesting the action %s",
-                url);
-    sent_t *sid = sent_new("dial action request", call->sid);
-    int rc = sb_http_fetch(call->mgr->http, &req, on_sent, sid, NULL);
-    if (rc != 0) {
-        sb_log_call(SB_LOG_INFO, call->sid, "dial: action request to %s: %s", url,
-                    sb_strerror(rc));
-        free(sid);
+    if (recording_url) {
+        sb_http_params_add(&p, "RecordingUrl", recording_url);
+        sb_http_params_add(&p, "PublicRecordingUrl", recording_url);
     }
+    sb__call_action_after_hangup(call, "dial action request", url, method, &p);
     sb_http_params_free(&p);
 }

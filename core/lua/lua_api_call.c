@@ -11,7 +11,9 @@
  *
  * Fields: sid, account_sid, from, to, direction, status, caller_name,
  * answered, alive. Methods: params, answer (waits), hangup, reject,
- * pause (waits), play (waits), prefetch. See docs/plugin-api.md.
+ * pause (waits), play (waits), prefetch, gather and record
+ * (lua_api_input.c), dial, redirect, unbridge, bridge (lua_api_dial.c).
+ * See docs/plugin-api.md.
  */
 #include <string.h>
 
@@ -372,7 +374,7 @@ static int play_start(lua_State *L, lcall_t *c, sb_lua_session_t *s,
     if (rc < 0) {
         p->ops->unref(p->call);
         free(p);
-        if (pause && rc != SB_EHANGUP) {
+        if (pause && rc != SB_EHANGUP && rc != SB_EINTERRUPTED) {
             /* No media to pace it (no endpoint): a timer does. */
             sb__lua_sleep_start(s, opts->ms, 1);
             return lua_yield(L, 0);
@@ -561,6 +563,8 @@ static const luaL_Reg call_methods[] = {
     {"pause", lcall_pause},
     {"play", lcall_play},
     {"prefetch", lcall_prefetch},
+    {"gather", sb__lua_call_gather},
+    {"record", sb__lua_call_record},
     {"dial", sb__lua_call_dial},
     {"redirect", sb__lua_call_redirect},
     {"unbridge", sb__lua_call_unbridge},

@@ -59,6 +59,10 @@ static void push_result(lua_State *L, const sb_call_dial_result_t *r)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "headers");
+    if (r->recording_url) {
+        lua_pushstring(L, r->recording_url);
+        lua_setfield(L, -2, "recording_url");
+    }
 }
 
 static void on_dial_done(const sb_call_dial_result_t *r, void *arg)
@@ -205,7 +209,7 @@ static void parse_target(lua_State *L, int idx, sb_call_dial_target_t *t,
  *   timeout = 30, time_limit = 14400, caller_id = "...",
  *   hangup_on_star = false, wait = "end" | "answer",
  *   action_url = "http://...", action_method = "POST",
- *   ring_tone = "us" }
+ *   ring_tone = "us", record = "none" | "mixed" | "dual" }
  * Context: a session. Rings every target at once; the first to answer is
  * bridged to this call (answered then if needed); waits until no target
  * can answer or the bridge ends (wait = "end", the default), or only
@@ -216,9 +220,11 @@ static void parse_target(lua_State *L, int idx, sb_call_dial_target_t *t,
  * action_url (absolute) is requested by the call module itself, with the
  * action parameters, when this call hangs up while bridged (its session
  * cannot run a document any more); otherwise acting on the result is the
- * caller's business.
+ * caller's business. record: the bridge is recorded from the answer to
+ * its end (both legs into one channel, or one channel each); the result
+ * then has recording_url (the result waits until the file is stored).
  * Returns { sid, status, duration, ring_duration, sip_call_id, sip_status,
- *   headers = { {name, value}, ... } } (status: completed, busy,
+ *   headers = { {name, value}, ... }, recording_url } (status: completed, busy,
  *   no-answer, failed, canceled), or nil, reason ("hangup" when this call
  *   ended, "invalid" for an unusable target). */
 int sb__lua_call_dial(lua_State *L)
@@ -267,6 +273,13 @@ int sb__lua_call_dial(lua_State *L)
     lua_getfield(L, 2, "hangup_on_star");
     opts.hangup_on_star = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    const char *record = opt_string(L, 2, "record");
+    if (record && strcmp(record, "mixed") == 0)
+        opts.record = 1;
+    else if (record && strcmp(record, "dual") == 0)
+        opts.record = 2;
+    else if (record && strcmp(record, "none") != 0)
+        return luaL_error(L, "dial: record must be \"none\", \"mixed\" or \"dual\"");
     const char *wait = opt_string(L, 2, "wait");
     if (wait && strcmp(wait, "answer") == 0)
         opts.return_on_answer = 1;
@@ -502,6 +515,43 @@ static int r_prefetch(void *call, const sb_call_play_opts_t *opts)
     return sb_call_prefetch(call, opts);
 }
 
+static int r_gather_start(void *call, const sb_call_gather_opts_t *opts,
+                          void **g)
+{
+    sb_call_gather_t *out = NULL;
+    int rc = sb_call_gather_start(call, opts, &out);
+    *g = out;
+    return rc;
+}
+
+static void r_gather_wait(void *call, void *g, sb_call_gather_done_cb cb,
+                          void *arg)
+{
+    (void)call;
+    sb_call_gather_wait(g, cb, arg);
+}
+
+static void r_gather_cancel(void *call, void *g)
+{
+    (void)call;
+    sb_call_gather_cancel(g);
+}
+
+static int r_record(void *call, const sb_call_record_opts_t *opts,
+                    sb_call_record_done_cb cb, void *arg, void **req)
+{
+    sb_call_record_t *r = NULL;
+    int rc = sb_call_record(call, opts, cb, arg, &r);
+    *req = r;
+    return rc;
+}
+
+static void r_record_detach(void *call, void *req)
+{
+    (void)call;
+    sb_call_record_detach(req);
+}
+
 const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .ref = r_ref,
     .unref = r_unref,
@@ -515,6 +565,11 @@ const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .play = r_play,
     .play_cancel = r_play_cancel,
     .prefetch = r_prefetch,
+    .gather_start = r_gather_start,
+    .gather_wait = r_gather_wait,
+    .gather_cancel = r_gather_cancel,
+    .record = r_record,
+    .record_detach = r_record_detach,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -124,6 +124,7 @@ void sb__lua_inject_core(lua_State *L);     /* fills the table at -1 */
 void sb__lua_inject_rcml(lua_State *L);     /* fills the table at -1 */
 void sb__lua_inject_http(lua_State *L);     /* fills the table at -1 */
 void sb__lua_inject_call(lua_State *L);     /* registers "sb.call" */
+void sb__lua_inject_input(lua_State *L);    /* registers "sb.gather" */
 
 /* Creates the runtime's own HTTP client when none was given. Returns 0 or
  * an error (http.request then answers nil, "network"). */
@@ -141,6 +142,9 @@ void *sb__lua_call_get(lua_State *L, int idx, const sb_lua_call_ops_t **ops);
 /* call:dial{...}, call:redirect{...}, call:unbridge(), call:bridge(other)
  * (lua_api_dial.c). */
 int sb__lua_call_dial(lua_State *L);
+/* lua_api_input.c: call:gather, call:record */
+int sb__lua_call_gather(lua_State *L);
+int sb__lua_call_record(lua_State *L);
 int sb__lua_call_redirect(lua_State *L);
 int sb__lua_call_unbridge(lua_State *L);
 int sb__lua_call_bridge(lua_State *L);

@@ -297,6 +297,16 @@ typedef struct sb_lua_call_ops_s {
     /* Starts fetching or synthesizing without playing (sb_call_prefetch):
      * 0 or SB_E*. May be NULL. */
     int (*prefetch)(void *call, const sb_call_play_opts_t *opts);
+    /* Input (call.h sb_call_gather_*, sb_call_record); NULL when the
+     * call cannot gather or record (the methods raise). */
+    int (*gather_start)(void *call, const sb_call_gather_opts_t *opts,
+                        void **g);
+    void (*gather_wait)(void *call, void *g, sb_call_gather_done_cb cb,
+                        void *arg);
+    void (*gather_cancel)(void *call, void *g);
+    int (*record)(void *call, const sb_call_record_opts_t *opts,
+                  sb_call_record_done_cb cb, void *arg, void **req);
+    void (*record_detach)(void *call, void *req);
 } sb_lua_call_ops_t;
 
 /* Pushes the call's userdata (the same one for the same call pointer while

@@ -329,6 +329,7 @@ int sb_lua_new(uv_loop_t *loop, const sb_lua_opts_t *opts, sb_lua_t **out,
     *(sb_lua_session_t **)lua_getextraspace(L) = NULL;
     trim_stdlib(rt, L);
     sb__lua_inject_call(L);
+    sb__lua_inject_input(L);
     sb__lua_inject_refer(L);
 
     /* package.loaded["switchboard.core"] */

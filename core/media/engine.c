@@ -117,6 +117,10 @@ static void on_done_async(uv_async_t *h)
             if (!ep->cdestroying && e->ev.on_dtmf)
                 e->ev.on_dtmf(ep, req->digit, req->duration_ms, e->ev.arg);
             break;
+        case SB__REQ_EV_DTMF_BEGIN:
+            if (!ep->cdestroying && e->ev.on_dtmf_begin)
+                e->ev.on_dtmf_begin(ep, req->digit, e->ev.arg);
+            break;
         case SB__REQ_EV_TIMEOUT:
             if (!ep->cdestroying && e->ev.on_timeout)
                 e->ev.on_timeout(ep, e->ev.arg);

@@ -44,6 +44,7 @@ typedef enum {
     SB__REQ_DONE = 0,           /* cb(ep, status) */
     SB__REQ_FREE_EP,            /* cb(ep, 0), then free ep */
     SB__REQ_EV_DTMF,            /* events.on_dtmf(ep, digit, ms) */
+    SB__REQ_EV_DTMF_BEGIN,      /* events.on_dtmf_begin(ep, digit) */
     SB__REQ_EV_TIMEOUT,         /* events.on_timeout(ep) */
     SB__REQ_WORKER_GONE,        /* the worker closed its handles */
     SB__REQ_REC_DONE            /* a recorder completed (obj) */

@@ -11,7 +11,7 @@
  *
  * A recorder ticks on its first input's clock slot: every 20 ms it takes
  * one frame from each input's ring (packets are placed in the ring by
- * their RTP timestamp, 40 ms ahead of the read position, so arrival
+ * their RTP timestamp, 120 ms ahead of the read position, so arrival
  * jitter up to that is absorbed and a lost packet is a frame of silence),
  * measures the first input's energy for the silence timeout, mixes or
  * interleaves, and appends to a one-second block. Full blocks are written
@@ -49,7 +49,7 @@
 
 #define RING_SAMPLES 4096           /* per input: 512 ms */
 #define RING_MASK (RING_SAMPLES - 1)
-#define PREFILL_SAMPLES 320         /* 40 ms of jitter absorbed */
+#define PREFILL_SAMPLES 960         /* 120 ms of jitter absorbed */
 #define BLOCK_FRAMES 50             /* one second per write */
 #define MAX_QUEUED_BLOCKS 30        /* the disk may fall 30 s behind */
 #define WAV_HEADER 44
@@ -108,7 +108,7 @@ struct sb_media_rec_s {
     uint64_t voice_frames;
     uint64_t samples;           /* per channel, taken into blocks */
     uint64_t last_voice_end;    /* samples at the end of the last voice */
-    uint64_t frames, missing, dropped;
+    uint64_t frames, missing, dropped, late;
     block_t *cur;               /* being filled */
     block_t *q_head, **q_tail;  /* full, waiting for the disk */
     int q_n;
@@ -142,11 +142,12 @@ static void rec_free(sb_media_rec_t *r)
 
 /* ---- rings ------------------------------------------------------------------ */
 
-static void ring_put(ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
-                     size_t n)
+/* Returns 0, or 1 when the packet came too late for its frame. */
+static int ring_put(ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
+                    size_t n)
 {
     if (n == 0 || n > RING_SAMPLES / 2)
-        return;
+        return 0;
     int32_t ahead = (int32_t)(ts - g->read_ts);
     if (!g->synced || ssrc != g->ssrc || ahead < -(int32_t)RING_SAMPLES ||
         ahead + (int32_t)n > RING_SAMPLES - SB__FRAME_SAMPLES) {
@@ -160,11 +161,12 @@ static void ring_put(ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
         ahead = PREFILL_SAMPLES;
     }
     if (ahead < 0)
-        return;                 /* too late: its frame was taken */
+        return 1;               /* too late: its frame was taken */
     for (size_t i = 0; i < n; i++)
         g->pcm[(ts + (uint32_t)i) & RING_MASK] = pcm[i];
     if ((int32_t)(ts + (uint32_t)n - g->hi_ts) > 0)
         g->hi_ts = ts + (uint32_t)n;
+    return 0;
 }
 
 /* Takes one frame into out (silence before the first packet). Returns 1
@@ -642,7 +644,8 @@ void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
         l->tap(pcm, n, l->tap_arg);
     sb_media_rec_t *r = ep->rec_in;
     if (r && !r->finishing)
-        ring_put(&r->ring[r->in[0] == ep ? 0 : 1], h->ssrc, h->ts, pcm, n);
+        r->late += (uint64_t)ring_put(&r->ring[r->in[0] == ep ? 0 : 1], h->ssrc,
+                                      h->ts, pcm, n);
 }
 
 void sb__media_listen_set(sb_media_endpoint_t *ep, const sb_media_listen_t *l)
@@ -756,6 +759,7 @@ void sb__media_rec_delivered(sb_media_rec_t *r)
         .frames = r->frames,
         .missing_frames = r->missing,
         .dropped_frames = r->dropped,
+        .late_packets = r->late,
         .why = r->why[0] ? r->why : NULL,
     };
     if (r->failed && res.reason != SB_MEDIA_REC_ERROR && r->werr)

@@ -105,6 +105,11 @@ typedef struct sb_media_events_s {
      * of 0-9 * # A-D, or '!' for flash; duration_ms is the event's length. */
     void (*on_dtmf)(sb_media_endpoint_t *ep, char digit, int duration_ms,
                     void *arg);
+    /* A telephone-event began (its first packet): for barge-in, which
+     * should not wait for the key to be released. on_dtmf still reports
+     * the digit, once, when it ends. Not called for in-band digits (the
+     * detector reports them once, when it is sure: on_dtmf). */
+    void (*on_dtmf_begin)(sb_media_endpoint_t *ep, char digit, void *arg);
     /* No RTP from ep's phone for opts.timeout_s seconds while the phone was
      * expected to send. Reported once; armed again when RTP comes back. */
     void (*on_timeout)(sb_media_endpoint_t *ep, void *arg);
@@ -569,7 +574,7 @@ int sb_media_endpoint_listen(sb_media_endpoint_t *ep,
 
 /* A recorder writes what one phone (or the two phones of a bridge) sends
  * to a WAV file (16-bit linear PCM, 8 kHz), on its worker's clock: each
- * input goes through a small buffer ordered by RTP timestamp (40 ms of
+ * input goes through a small buffer ordered by RTP timestamp (120 ms of
  * delay absorbs arrival jitter; a lost packet is silence), and every
  * 20 ms one frame of each input is taken, so the file runs in real time
  * even while a phone sends nothing. File writes run in libuv's thread
@@ -614,7 +619,9 @@ typedef struct sb_media_rec_result_s {
     uint64_t voice_ms;          /* audio above the noise floor */
     uint64_t frames;            /* frames taken from the inputs */
     uint64_t missing_frames;    /* frames with no packet for an input
-                                   that had started (loss, late packets) */
+                                   that had started (loss, a late packet,
+                                   a phone that paused, the end) */
+    uint64_t late_packets;      /* came after their frame was written */
     uint64_t dropped_frames;    /* not written: the disk fell behind */
     const char *why;            /* one line when status != 0; borrowed */
 } sb_media_rec_result_t;

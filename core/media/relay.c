@@ -266,6 +266,7 @@ typedef struct {
     int count;
     int digit[2];
     int duration_ms[2];
+    char begin;                 /* a new event began: its digit */
 } dtmf_reports_t;
 
 static void dtmf_report_add(dtmf_reports_t *r, int event, uint16_t duration)
@@ -291,6 +292,7 @@ static void dtmf_received(sb_media_endpoint_t *ep, const sb__rtp_t *h,
         d->event = ev->event;
         d->duration = 0;
         d->reported = 0;
+        r->begin = sb__dtmf_digit_of(ev->event);
     }
     d->last_ms = now;
     if (ev->duration > d->duration)
@@ -304,6 +306,13 @@ static void dtmf_received(sb_media_endpoint_t *ep, const sb__rtp_t *h,
 /* Digits go up to the engine's loop as events, in order. */
 static void dtmf_deliver(sb_media_endpoint_t *ep, const dtmf_reports_t *r)
 {
+    if (r->begin && !ep->destroying) {
+        sb__media_req_t *req = SB_NEW(sb__media_req_t);
+        req->kind = SB__REQ_EV_DTMF_BEGIN;
+        req->ep = ep;
+        req->digit = r->begin;
+        sb__media_post_req(ep->engine, req);
+    }
     for (int i = 0; i < r->count && !ep->destroying; i++) {
         ep->st.rx_dtmf++;
         sb__media_req_t *req = SB_NEW(sb__media_req_t);

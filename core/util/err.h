@@ -37,7 +37,8 @@
     X(ESYNTAX,  22, "syntax error",                   "syntax")              \
     X(ECODEC,   23, "no common codec",                "codec")               \
     X(ESCRIPT,  24, "script error",                   "script")              \
-    X(EFORMAT,  25, "not audio, or corrupt audio",    "format")
+    X(EFORMAT,  25, "not audio, or corrupt audio",    "format")              \
+    X(EINTERRUPTED, 26, "interrupted by the caller's input", "interrupted")
 
 #define SB_ERR_BASE (UV_ERRNO_MAX - 1000)
 

@@ -433,6 +433,13 @@ local function run_verb(s, ctx, node)
     return "stop"
   end
   if type(r1) == "table" then
+    -- A verb that went to its action after doing something (a Record, a
+    -- Gather with input, a Dial) is progress; only <Redirect> is not, so
+    -- that the guard still catches documents that do nothing but
+    -- redirect.
+    if node.name ~= "Redirect" then
+      s.progress = true
+    end
     return transition(s, ctx, r1, node.name)
   end
   if r1 == nil and r2 ~= nil then

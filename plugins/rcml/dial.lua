@@ -16,6 +16,11 @@
 -- DialSipResponseCode and DialSipHeader_X-...); without one the next verb
 -- runs.
 --
+-- record: "true" or Twilio's "record-from-answer" records both legs from
+-- the answer to the end of the bridge into one Recording of the caller's
+-- call (mixed); "record-from-answer-dual" puts each leg in its own
+-- channel. The action then also gets RecordingUrl and PublicRecordingUrl.
+--
 -- ringTone (Twilio): the country whose ringback the caller hears while
 -- the dial rings, as call:dial's ring_tone (at au bg br be ch cl cn cz de
 -- dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt ru se sg th
@@ -23,6 +28,13 @@
 -- (us).
 
 local MAX_NOUNS = 10
+
+-- record="true" and Twilio's record-from-answer: both legs into one
+-- channel; record-from-answer-dual: one channel each.
+local RECORD_MODES = {
+  ["true"] = "mixed", ["record-from-answer"] = "mixed",
+  ["record-from-answer-dual"] = "dual",
+}
 
 local RING_TONES = {
   "at", "au", "bg", "br", "be", "ch", "cl", "cn", "cz", "de", "dk", "ee",
@@ -87,6 +99,7 @@ local function dial_args(box, attrs, ctx)
     action_url = action and action ~= "" and ctx:resolve(action) or nil,
     action_method = attrs.method,
     ring_tone = attrs.ringTone,
+    record = RECORD_MODES[attrs.record] or "none",
   }
 end
 
@@ -99,7 +112,9 @@ plugin:verb("Dial", {
                   code = 13216 },
     callerId = { type = "string", code = 13214 },
     hangupOnStar = { type = "boolean", default = false },
-    record = { type = "boolean", default = false },
+    record = { type = "enum", values = { "true", "false", "record-from-answer",
+               "record-from-answer-dual", "do-not-record" }, default = "false",
+               code = 12200 },
     ringTone = { type = "enum", values = RING_TONES },
   },
   nests = { "Number", "Client", "Sip", "Conference" },
@@ -165,6 +180,10 @@ plugin:verb("Dial", {
   }
   if res.ring_duration then
     params[#params + 1] = { "DialRingDuration", tostring(res.ring_duration) }
+  end
+  if res.recording_url then
+    params[#params + 1] = { "RecordingUrl", res.recording_url }
+    params[#params + 1] = { "PublicRecordingUrl", res.recording_url }
   end
   if has_sip then
     params[#params + 1] = { "DialSipCallId", res.sip_call_id or "null" }

@@ -18,7 +18,7 @@ plugin:verb("Pause", {
     return true
   end
   local ok, err = call:pause(length)   -- waits; nil, "hangup" on hangup
-  if not ok then
+  if not ok and err ~= "interrupted" then  -- a Gather's input ends it
     return nil, err
   end
   return true

@@ -26,7 +26,8 @@
 --   "media" or anything else                       12400 internal failure
 --
 -- "hangup" and "canceled" (the session is being stopped) end the document
--- quietly. The document's pre-scan (spec.prefetch below) starts every
+-- quietly. "interrupted" (a Gather's input came during the prompt) is a
+-- normal end: the next verb runs. The document's pre-scan (spec.prefetch below) starts every
 -- Play's download when the document is parsed.
 
 local uri = require "switchboard.uri"
@@ -124,7 +125,7 @@ plugin:verb("Play", {
   end
 
   local ok, reason, detail = call:play(args)
-  if ok then
+  if ok or reason == "interrupted" then
     return true
   end
   if reason == "hangup" or reason == "canceled" then

@@ -108,6 +108,9 @@ plugin:verb("Say", {
     return true
   end
   local reason = info
+  if reason == "interrupted" then
+    return true                 -- a Gather's input came: the next prompt
+  end
   if reason == "hangup" or reason == "canceled" then
     return nil, "hangup"
   end

@@ -10,6 +10,8 @@
 -- function(call, ...) returning the results. call:play takes richer
 -- outcomes ({ true, info }, { nil, reason, detail }: see play_outcome),
 -- and call:prefetch records its list and returns its length.
+-- call:gather returns a gather object whose :wait() replays the script
+-- (see call:gather); call:record replays result tables (see call:record).
 
 local fake_call = {}
 
@@ -152,11 +154,15 @@ function call_mt:pause(seconds)
 end
 
 -- call:dial(spec): records the spec; the scripted outcome is a result
--- table ({ status = "completed", sid = ..., duration = ... }), a reason
--- string, or a function. The default result is a completed dial.
+-- table ({ status = "completed", sid = ..., duration = ..., recording_url
+-- = ... }), a reason string, or a function. The default result is a
+-- completed dial. record must be nil, "none", "mixed" or "dual", as the
+-- C side checks.
 function call_mt:dial(spec)
   assert(type(spec) == "table" and type(spec.targets) == "table",
     "sb.call:dial: a table with targets expected")
+  assert(spec.record == nil or spec.record == "none" or spec.record == "mixed"
+    or spec.record == "dual", 'dial: record must be "none", "mixed" or "dual"')
   if not self.alive then
     return nil, "hangup"
   end
@@ -300,6 +306,224 @@ function call_mt:bridge(other)
   end
   record(self, "bridge", other)
   return outcome(self, "bridge", other)
+end
+
+-- Argument checks shared by call:gather and call:record, with the C
+-- side's messages: a string (or nil), a number in min..max (or nil), a
+-- boolean (or nil).
+local function check_string(what, spec, name)
+  local v = spec[name]
+  assert(v == nil or type(v) == "string",
+    ("%s: %s must be a string, got %s"):format(what, name, type(v)))
+end
+
+local function check_number(what, spec, name, min, max)
+  local v = spec[name]
+  assert(v == nil or type(v) == "number",
+    ("%s: %s must be a number, got %s"):format(what, name, type(v)))
+  assert(v == nil or (v >= min and v <= max),
+    ("%s: %s must be in %g..%g"):format(what, name, min, max))
+end
+
+local function check_boolean(what, spec, name)
+  local v = spec[name]
+  assert(v == nil or type(v) == "boolean",
+    ("%s: %s must be a boolean, got %s"):format(what, name, type(v)))
+end
+
+-- A shallow copy of a result table.
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t) do
+    out[k] = v
+  end
+  return out
+end
+
+-- The gather object (the C one is "sb.gather"): g.spec is what call:gather
+-- got; g.waited and g.canceled tell what happened to it.
+local gather_mt = {}
+gather_mt.__index = gather_mt
+
+-- Outcome of gather:wait: the script entry is true or nil (no input: {
+-- digits = "", how = "timeout" }), a result table { digits, how, key,
+-- speech, confidence, speech_error } (a copy is returned, digits
+-- defaulting to "" and how to "finish-key" with a key, "speech" with
+-- speech, else "timeout"), a table { nil, reason } (nil, reason), or a
+-- function(call, spec) returning the results. "hangup" also ends the call.
+local function gather_outcome(call, r, spec)
+  if type(r) == "function" then
+    return r(call, spec)
+  end
+  if r == nil or r == true then
+    return { digits = "", how = "timeout" }
+  end
+  if r[1] == nil and r[2] ~= nil then
+    if r[2] == "hangup" then
+      ended(call)
+    end
+    return nil, r[2]
+  end
+  local res = copy(r)
+  res.digits = res.digits or ""
+  res.how = res.how or (res.key and "finish-key") or (res.speech and "speech")
+    or "timeout"
+  return res
+end
+
+-- gather:wait(): records "gather_wait" and replays the script entry of
+-- this gather (see gather_outcome). Once only, and not after cancel (it
+-- raises, as the C side does). A call that ended meanwhile gives nil,
+-- "hangup" (not recorded).
+function gather_mt:wait()
+  assert(not self.waited and not self.canceled, "gather:wait: the gather is over")
+  self.waited = true
+  local call = self.call
+  if call.active_gather == self then
+    call.active_gather = nil
+  end
+  if not call.alive then
+    return nil, "hangup"
+  end
+  record(call, "gather_wait")
+  return gather_outcome(call, self.outcome, self.spec)
+end
+
+-- gather:cancel(): records "gather_cancel" when it stops a gather that
+-- was neither waited for nor cancelled; idempotent (nothing is recorded
+-- then), as the C side.
+function gather_mt:cancel()
+  if self.waited or self.canceled then
+    return
+  end
+  self.canceled = true
+  if self.call.active_gather == self then
+    self.call.active_gather = nil
+  end
+  record(self.call, "gather_cancel")
+end
+
+-- call:gather(spec): checks the spec as the C side does (input, when
+-- given, must name dtmf or speech; num_digits 0..128, timeout 0..86400,
+-- speech_timeout 0..60; finish_on_key at most 16 of 0-9 * # A-D; the
+-- other options strings) and raises on misuse. Records the spec and
+-- returns a gather object, or nil, "hangup" on an ended call, or nil,
+-- "state" while another gather of the call is open (neither waited for
+-- nor cancelled). Does not answer the call. The script entry is the
+-- outcome of the object's :wait() (see gather_outcome), or a reason
+-- string: call:gather itself returns nil, reason ("hangup" ends the call).
+--
+--   local call = fake_call.new{ answered = true, script = { gather = {
+--     { digits = "42", key = "#" },       -- first Gather: 42#
+--     true,                               -- second: no input
+--     { nil, "hangup" },                  -- third: hangs up while waiting
+--   } } }
+function call_mt:gather(spec)
+  local what = "call:gather"
+  assert(type(spec) == "table", "call:gather: a table expected")
+  for _, k in ipairs({ "input", "hints", "language", "finish_on_key",
+                       "partial_url", "partial_method" }) do
+    check_string(what, spec, k)
+  end
+  check_number(what, spec, "num_digits", 0, 128)
+  check_number(what, spec, "timeout", 0, 86400)
+  check_number(what, spec, "speech_timeout", 0, 60)
+  local input = spec.input
+  assert(input == nil or input:find("dtmf", 1, true) or input:find("speech", 1, true),
+    "call:gather: input must name dtmf or speech")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  local keys = spec.finish_on_key
+  assert(keys == nil or (#keys <= 16 and keys:match("^[0-9*#A-Da-d]*$")),
+    "call:gather: invalid finish_on_key")
+  if self.active_gather then
+    return nil, "state"
+  end
+  record(self, "gather", spec)
+  local n = (self.counts.gather or 0) + 1
+  self.counts.gather = n
+  local r = self.script.gather and self.script.gather[n]
+  if type(r) == "string" then
+    if r == "hangup" then
+      ended(self)
+    end
+    return nil, r
+  end
+  local g = setmetatable({ call = self, spec = spec, outcome = r,
+                           waited = false, canceled = false }, gather_mt)
+  self.active_gather = g
+  return g
+end
+
+-- call:record(spec): checks the spec as the C side does (max_length
+-- 1..86400, timeout 0..3600, beep and trim booleans, finish_on_key,
+-- action and method strings) and raises on misuse; records the spec and
+-- answers the call if it was not (the beep does, on the C side: no
+-- separate "answer" action). The script entry is
+--
+--   true or nil          a recording: { sid = "RE...", url = ".../RE....wav",
+--                        duration = 4.2, digits = "" }
+--   a result table       { sid, url, duration, digits, error }: a copy,
+--                        digits defaulting to "" and duration to 0 (no
+--                        sid: nothing was recorded)
+--   a reason string      nil, reason, "scripted <reason>"
+--   { nil, reason, detail } or { reason, detail }   nil, reason, detail
+--   a function(call, spec)   returning the results
+--
+-- "hangup" also ends the call.
+function call_mt:record(spec)
+  local what = "call:record"
+  assert(type(spec) == "table", "call:record: a table expected")
+  check_number(what, spec, "max_length", 1, 86400)
+  check_number(what, spec, "timeout", 0, 3600)
+  check_boolean(what, spec, "beep")
+  check_boolean(what, spec, "trim")
+  for _, k in ipairs({ "finish_on_key", "action", "method" }) do
+    check_string(what, spec, k)
+  end
+  if not self.alive then
+    return nil, "hangup", "the call has ended"
+  end
+  record(self, "record", spec)
+  if not self.answered then
+    self.answered = true
+    self.status = "in-progress"
+  end
+  local n = (self.counts.record or 0) + 1
+  self.counts.record = n
+  local r = self.script.record and self.script.record[n]
+  if type(r) == "function" then
+    return r(self, spec)
+  end
+  if r == nil or r == true then
+    local sid = ("RE%032x"):format(n)
+    return {
+      sid = sid, duration = 4.2, digits = "",
+      url = ("http://127.0.0.1:8080/restcomm/2012-04-24/Accounts/%s/Recordings/%s.wav")
+        :format(self.account_sid, sid),
+    }
+  end
+  local reason, detail
+  if type(r) == "table" then
+    if r[1] == nil and r[2] == nil then
+      local res = copy(r)
+      res.digits = res.digits or ""
+      res.duration = res.duration or 0
+      return res
+    end
+    if r[1] == nil then
+      reason, detail = r[2], r[3]
+    else
+      reason, detail = r[1], r[2]
+    end
+  else
+    reason, detail = r, "scripted " .. tostring(r)
+  end
+  if reason == "hangup" then
+    ended(self)
+  end
+  return nil, reason, detail
 end
 
 return fake_call

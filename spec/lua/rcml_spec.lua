@@ -381,6 +381,24 @@ describe("switchboard.rcml", function ()
       assert.are.same({}, host.notifications)
     end)
 
+    it("counts a verb that went to its action as progress (a Record loop)", function ()
+      local n = 0
+      local host = host_with({ [APP] = function (req)
+        n = n + 1
+        local body = n < 25 and "<Record/>" or "<Hangup/>"
+        return { status = 200, body = doc(body), url = req.url }
+      end })
+      assert(host:add_plugin("test.record", [[
+        plugin:verb("Record", {}, function (call, node, ctx)
+          return { url = ctx.url, params = { { "RecordingSid", "RE1" } } }
+        end)
+      ]]))
+      local call = fake_call.new()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.are.equal(25, n)
+      assert.are.same({}, host.notifications)
+    end)
+
     it("honours a smaller max_redirects", function ()
       local host = host_with({ [APP] = doc("<Redirect>start.xml</Redirect>") })
       rcml.run(fake_call.new(), host, { url = APP, max_redirects = 2 })

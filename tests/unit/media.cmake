@@ -13,3 +13,6 @@ sb_unit_test(test_media_tts SOURCES unit/test_media_tts.c LIBS sb_media_dsp m)
 # The audio cache, with a fake fetcher at its seam and the real decoder.
 sb_unit_test(test_media_cache SOURCES unit/test_media_cache.c
              LIBS sb_media_dsp m)
+# Speech recognition: pocketsphinx on speech from our own TTS.
+sb_unit_test(test_media_asr SOURCES unit/test_media_asr.c
+             LIBS sb_media_asr sb_media_dsp m)

@@ -1,1 +1,2 @@
 sb_unit_test(test_store SOURCES unit/test_store.c LIBS sb_store PkgConfig::SQLITE)
+sb_unit_test(test_store_recordings SOURCES unit/test_store_recordings.c LIBS sb_store PkgConfig::SQLITE)

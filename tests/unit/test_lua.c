@@ -521,7 +521,8 @@ static void test_lua_shipped_plugins_load(void **state)
              "local names = {}\n"
              "for _, p in ipairs(m:list()) do names[#names + 1] = p.name end\n"
              "return table.concat(names, ','), m:verb('Pause').plugin",
-         "rcml.dial,rcml.hangup,rcml.pause,rcml.play,rcml.redirect,rcml.reject,"
+         "rcml.dial,rcml.gather,rcml.hangup,rcml.pause,rcml.play,rcml.record,"
+         "rcml.redirect,rcml.reject,"
          "rcml.say,refer,"
          "visual_designer|rcml.pause");
     env_stop(&e);

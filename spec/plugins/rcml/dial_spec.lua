@@ -172,6 +172,61 @@ describe("plugins/rcml/dial.lua", function ()
     end)
   end
 
+  it("does not record by default", function ()
+    local _, call, host = run("<Dial><Number>1</Number></Dial>")
+    assert.are.equal("none", dial_spec(call).record)
+    assert.are.same({}, host.notifications)
+  end)
+
+  local modes = {
+    { "true", "mixed" }, { "TRUE", "mixed" }, { "record-from-answer", "mixed" },
+    { "record-from-answer-dual", "dual" }, { "false", "none" },
+    { "do-not-record", "none" },
+  }
+  for _, m in ipairs(modes) do
+    it(("passes record=\"%s\" as record = \"%s\""):format(m[1], m[2]), function ()
+      local _, call, host = run(("<Dial record=\"%s\"><Number>1</Number></Dial>"):format(m[1]))
+      assert.are.equal(m[2], dial_spec(call).record)
+      assert.are.same({}, host.notifications)
+    end)
+  end
+
+  for _, bad in ipairs({ "yes", "", "record-from-ringing", "mixed" }) do
+    it(("warns about record=\"%s\" (12200) and does not record"):format(bad), function ()
+      local r, call, host = run(("<Dial record=\"%s\"><Number>1</Number></Dial>"):format(bad))
+      assert.are.equal("completed", r)
+      assert.are.equal("none", dial_spec(call).record)
+      assert.are.same({ 12200 }, host:codes())
+      assert.are.equal("warning", host.notifications[1].level)
+      assert.matches("record", host.notifications[1].message)
+    end)
+  end
+
+  it("sends RecordingUrl and PublicRecordingUrl with a recording", function ()
+    local wav = "http://10.0.0.1:8080/restcomm/2012-04-24/Accounts/AC1/Recordings/RE1.wav"
+    local call = fake_call.new({ script = { dial = { {
+      sid = "CAleg", status = "completed", duration = 12, ring_duration = 3,
+      headers = {}, recording_url = wav,
+    } } } })
+    local _, _, host = run("<Dial action=\"/after\" record=\"true\"><Number>1</Number></Dial>",
+      call, { ["http://a/after"] = "<Response/>" })
+    local req = host.requests[2]
+    assert.are.equal(wav, fake_host.param(req, "RecordingUrl"))
+    assert.are.equal(wav, fake_host.param(req, "PublicRecordingUrl"))
+    assert.are.equal("completed", fake_host.param(req, "DialCallStatus"))
+  end)
+
+  it("sends no RecordingUrl without a recording", function ()
+    local call = fake_call.new({ script = { dial = { {
+      sid = "CAleg", status = "no-answer", duration = 0, headers = {},
+    } } } })
+    local _, _, host = run("<Dial action=\"/after\" record=\"true\"><Number>1</Number></Dial>",
+      call, { ["http://a/after"] = "<Response/>" })
+    local req = host.requests[2]
+    assert.is_nil(fake_host.param(req, "RecordingUrl"))
+    assert.is_nil(fake_host.param(req, "PublicRecordingUrl"))
+  end)
+
   it("reports an invalid timeout and uses the default", function ()
     local _, call, host = run("<Dial timeout=\"soon\"><Number>1</Number></Dial>")
     assert.are.equal(30, dial_spec(call).timeout)

@@ -70,6 +70,15 @@ describe("plugins/rcml/pause.lua", function ()
     end)
   end
 
+  it("treats \"interrupted\" (a Gather's input) as the end of the Pause", function ()
+    local r, call, host = run("<Pause length=\"5\"/><Pause length=\"2\"/>",
+      fake_call.new({ script = { pause = { "interrupted" } } }))
+    assert.are.equal("completed", r)
+    assert.are.same({}, host.notifications)
+    assert.are.same({ "pause", "pause", "hangup" }, call:action_names())
+    assert.are.equal(2, call.actions[2][2])
+  end)
+
   it("returns nil, \"hangup\" when the call ends while waiting", function ()
     local host = fake_host.new({ plugins = { "rcml/pause.lua" } })
     local call = fake_call.new({ script = { pause = { "hangup" } } })

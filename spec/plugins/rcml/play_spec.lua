@@ -165,6 +165,16 @@ describe("plugins/rcml/play.lua", function ()
     assert.are.same({}, host.notifications)
   end)
 
+  it("treats \"interrupted\" (a Gather's input) as the end of the Play", function ()
+    local call = fake_call.new({ script = { play = {
+      { nil, "interrupted", "interrupted by the caller's input" },
+    } } })
+    local r, _, host = run("<Play>a.wav</Play><Play>b.wav</Play><Pause length=\"4\"/>", call)
+    assert.are.equal("completed", r)
+    assert.are.same({}, host.notifications)
+    assert.are.same({ "play", "play", "pause", "hangup" }, names_without_prefetch(call))
+  end)
+
   it("warns about nested elements and still plays", function ()
     local _, call, host = run("<Play>a.wav<Say>x</Say></Play>")
     assert.are.same({ 12200 }, host:codes())

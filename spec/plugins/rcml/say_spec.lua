@@ -129,6 +129,16 @@ describe("plugins/rcml/say.lua", function ()
     assert.are.same({}, host.notifications)
   end)
 
+  it("treats \"interrupted\" (a Gather's input) as the end of the Say", function ()
+    local call = fake_call.new({ script = { play = {
+      { nil, "interrupted", "interrupted by the caller's input" },
+    } } })
+    local r, _, host = run("<Say>Press one</Say><Say>or two</Say><Pause/>", call)
+    assert.are.equal("completed", r)
+    assert.are.same({}, host.notifications)
+    assert.are.same({ "play", "play", "pause", "hangup" }, names_without_prefetch(call))
+  end)
+
   it("is prefetched with the same voice and language it will use", function ()
     local _, call = run("<Pause/><Say voice=\"WOMAN\" language=\"es\">Hola</Say>")
     assert.are.equal("prefetch", call.actions[1][1])

@@ -1,0 +1,1 @@
+recordings.dir = "@TMP@/rec"

@@ -439,10 +439,12 @@ int main(int argc, char **argv)
            n_wrong ? conf_wrong / n_wrong : 0, n_wrong,
            n_other ? conf_other / n_other : 0, matched_other, NOTHERS);
     printf("\nRTF/dec: decoder threads' CPU per second of utterance decoded."
-           " decode: mean wall\ntime of one decode. lat: end of speech to "
-           "on_result; -silence: p50 minus\nend_silence_ms. CPU%%: the "
-           "process (feeder + loop + decoders), dec%%: the decoders,\n"
-           "in %% of one core.\n");
+           " decode: mean wall\ntime of one decode. lat: the utterance's "
+           "last sample fed to on_result;\n-silence: p50 minus "
+           "end_silence_ms (below 0 when a clip ends quietly: the\n"
+           "detector's end of speech comes before its last sample). CPU%%: "
+           "the process\n(feeder + loop + decoders), dec%%: the decoders, in "
+           "%% of one core.\n");
     uv_loop_close(&loop);
     return 0;
 }

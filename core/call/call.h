@@ -376,6 +376,8 @@ typedef struct sb_call_record_result_s {
     const char *digits;         /* the key that ended it, "hangup", or "" */
     const char *why;            /* one line when err != 0 */
 } sb_call_record_result_t;
+/* sb_call_record also returns SB_ELIMIT when recordings.max_concurrent
+ * recordings run already. */
 
 typedef void (*sb_call_record_done_cb)(const sb_call_record_result_t *r,
                                        void *arg);

@@ -59,6 +59,7 @@ struct sb_call_mgr_s {
     sb_media_cache_t *cache;        /* may be NULL */
     sb_media_tts_t *tts;            /* may be NULL */
     struct sb_media_asr_s *asr;     /* may be NULL: no speech input */
+    int recordings;                 /* record.c objects alive */
     const char *instance_id;        /* the store's; borrowed */
     sb_call_numbers_t *numbers;     /* the number matcher; owned */
 

@@ -68,6 +68,7 @@ static void record_maybe_free(sb_call_record_t *r)
     free(r->action_method);
     if (r->other)
         sb_call_unref(r->other);
+    r->mgr->recordings--;
     sb_call_unref(r->call);
     free(r);
 }
@@ -92,6 +93,7 @@ static sb_call_record_t *record_new(sb_call_t *call, sb_call_record_done_cb cb,
     sb_call_record_t *r = SB_NEW(sb_call_record_t);
     r->call = call;
     r->mgr = call->mgr;
+    r->mgr->recordings++;
     sb_call_ref(call);
     r->cb = cb;
     r->arg = arg;
@@ -295,6 +297,9 @@ int sb_call_record(sb_call_t *call, const sb_call_record_opts_t *opts,
         return SB_ESTATE;
     if (call->record)
         return SB_EBUSY;
+    int max = call->mgr->cfg->recordings_max_concurrent;
+    if (max > 0 && call->mgr->recordings >= max)
+        return SB_ELIMIT;
     sb_call_record_t *r = record_new(call, cb, arg);
     r->max_ms = opts->max_ms;
     r->silence_ms = opts->silence_ms;
@@ -347,6 +352,12 @@ sb_call_record_t *sb__call_record_bridge(sb_call_t *call, sb_call_t *other,
 {
     if (call->ep == NULL || other->ep == NULL)
         return NULL;
+    int max = call->mgr->cfg->recordings_max_concurrent;
+    if (max > 0 && call->mgr->recordings >= max) {
+        sb_log_call(SB_LOG_WARN, call->sid, "dial: not recorded: %d "
+                    "recordings at once (recordings.max_concurrent)", max);
+        return NULL;
+    }
     sb_call_record_t *r = record_new(call, cb, arg);
     r->other = other;
     sb_call_ref(other);

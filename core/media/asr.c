@@ -440,17 +440,34 @@ static int all_digits(const char *w)
     return 1;
 }
 
-/* Adds word to the grammar's distinct words (the set is small). */
+/* Adds w to the grammar's words; words_unique() removes repeats. */
 static void words_add(grammar_t *g, const char *w, size_t *cap)
 {
-    for (size_t i = 0; i < g->nwords; i++)
-        if (strcmp(g->words[i], w) == 0)
-            return;
     if (g->nwords == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         g->words = sb_xrealloc(g->words, *cap * sizeof *g->words);
     }
     g->words[g->nwords++] = sb_xstrdup(w);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void words_unique(grammar_t *g)
+{
+    if (g->nwords == 0)
+        return;
+    qsort(g->words, g->nwords, sizeof *g->words, cmp_str);
+    size_t n = 1;
+    for (size_t i = 1; i < g->nwords; i++) {
+        if (strcmp(g->words[i], g->words[n - 1]) == 0)
+            free(g->words[i]);
+        else
+            g->words[n++] = g->words[i];
+    }
+    g->nwords = n;
 }
 
 /* Appends w to the unknown list (deduplicated, bounded). */
@@ -512,12 +529,17 @@ static int phrase_parse(const sb_media_asr_t *asr, const char *text, size_t n,
         }
         if (all_digits(tok)) {
             for (size_t d = 0; d < tl && rc == 1; d++) {
-                const char *w = tok[d] == '0' ? "zero|oh"
-                                              : digit_words[tok[d] - '0'];
+                const char *w = digit_words[tok[d] - '0'];
+                if (dict_find(asr, w) < 0
+                    || (tok[d] == '0' && dict_find(asr, "oh") < 0)) {
+                    unknown_add(unk, tok);
+                    bad = 1;
+                    break;
+                }
                 if (nw == PHRASE_MAX_WORDS)
                     rc = SB_ETOOBIG;
                 else
-                    words[nw++] = sb_xstrdup(w);
+                    words[nw++] = sb_xstrdup(tok[d] == '0' ? "zero|oh" : w);
             }
             continue;
         }
@@ -578,9 +600,14 @@ static int grammar_build(const sb_media_asr_t *asr, const char *hints,
             continue;
         if (q[0] == '$') {
             /* Google's class tokens, as Twilio accepts them. Only the
-             * digit sequence is known here. */
+             * digit sequence is known here, and only with the digit
+             * words in the dictionary. */
             static const char cls[] = "$OOV_CLASS_DIGIT_SEQUENCE";
-            if (m == sizeof cls - 1 && strncasecmp(q, cls, m) == 0) {
+            int known = m == sizeof cls - 1 && strncasecmp(q, cls, m) == 0
+                        && dict_find(asr, "oh") >= 0;
+            for (int d = 0; d < 10 && known; d++)
+                known = dict_find(asr, digit_words[d]) >= 0;
+            if (known) {
                 g->digits = 1;
             } else {
                 char tok[64];
@@ -619,19 +646,6 @@ static int grammar_build(const sb_media_asr_t *asr, const char *hints,
     sb_buf_free(&unk);
     if (rc == 0 && g->nphrases == 0 && !g->digits)
         rc = SB_EINVAL;
-    /* The digit words must be in the dictionary for numbers. */
-    if (rc == 0) {
-        int need_digits = g->digits;
-        for (size_t i = 0; i < g->nphrases && !need_digits; i++)
-            for (int k = 0; k < g->phrases[i].nwords; k++)
-                if (strcmp(g->phrases[i].words[k], "zero|oh") == 0)
-                    need_digits = 1;
-        for (int d = 0; d < 10 && rc == 0; d++)
-            if (dict_find(asr, digit_words[d]) < 0)
-                rc = SB_EINVAL;
-        if (need_digits && dict_find(asr, "oh") < 0)
-            rc = SB_EINVAL;
-    }
     if (rc != 0) {
         char *u = g->unknown;
         g->unknown = NULL;
@@ -673,6 +687,7 @@ static int grammar_build(const sb_media_asr_t *asr, const char *hints,
     }
     g->jsgf = sb_xstrdup(sb_buf_str(&j));
     sb_buf_free(&j);
+    words_unique(g);
     return 0;
 }
 
@@ -1105,6 +1120,11 @@ static void worker_decode(worker_t *w, sb_media_asr_sess_t *s)
         snprintf(s->why, sizeof s->why, "decoding failed: %s",
                  sphinx_why("unknown"));
         s->status = SB_EMEDIA;
+        /* Its state is unknown now: the next job makes a new one. */
+        ps_free(w->ps);
+        w->ps = NULL;
+        free(w->jsgf);
+        w->jsgf = NULL;
         return;
     }
     int32 score;

@@ -70,7 +70,10 @@ plugin:verb("Record", {
     if reason == "hangup" or reason == "canceled" then
       return nil, "hangup"
     end
-    ctx:notify(12400, "error", ("<Record> line %d: %s")
+    if reason == "limit" then
+      detail = "too many recordings at once (recordings.max_concurrent)"
+    end
+    ctx:notify(12400, "error", ("<Record> line %d: cannot record: %s")
       :format(line, tostring(detail or reason)))
     return true
   end

@@ -441,6 +441,55 @@ static void test_media_asr_hints_without_dictionary_words_are_refused(
     fixture_free(f);
 }
 
+/* Another dictionary: upper case, alternative pronunciations, no digit
+ * words (so numbers are unknown words). */
+static void test_media_asr_own_dictionary(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sb-asr-dict-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char text[] =
+        ";;; a comment\n"
+        "SUPPORT  S AH P AO R T\n"
+        "EITHER(2) AY DH ER\n"
+        "SALES\tS EY L Z\r\n"
+        "EITHER IY DH ER\n"
+        "\n"
+        "BILLING B IH L IH NG\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (int)sizeof text - 1);
+    close(fd);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sb_media_asr_t *asr;
+    sb_media_asr_opts_t o = {NULL, path, 1, 0};
+    assert_int_equal(sb_media_asr_new(&loop, &o, &asr), 0);
+    unlink(path);
+    char unk[64];
+    assert_int_equal(sb_media_asr_check_hints(asr, "Sales, either, 427, "
+                                              "$OOV_CLASS_DIGIT_SEQUENCE",
+                                              unk, sizeof unk), 2);
+    assert_string_equal(unk, "427, $OOV_CLASS_DIGIT_SEQUENCE");
+    assert_int_equal(sb_media_asr_check_hints(asr, "4, 2", unk, sizeof unk),
+                     SB_EINVAL);
+    res_t r;
+    sb_media_asr_sess_t *s;
+    assert_int_equal(start(asr, "sales, either, support, billing", 500, &r,
+                           &s), 0);
+    utt_t u = utt_make(SALES, 300, 900);
+    feed(s, u.pcm, u.n);
+    free(u.pcm);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(r.text, "sales");
+    sb_media_asr_unref(s);
+    int closed = 0;
+    sb_media_asr_close(asr, on_closed, &closed);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_media_asr_bad_model_is_refused(void **state)
 {
     (void)state;
@@ -708,6 +757,7 @@ int main(void)
         T(test_media_asr_silence_gives_empty_result),
         T(test_media_asr_finish_decodes_what_was_heard),
         T(test_media_asr_hints_without_dictionary_words_are_refused),
+        T(test_media_asr_own_dictionary),
         T(test_media_asr_bad_model_is_refused),
         T(test_media_asr_cancel_reports_once),
         T(test_media_asr_fifo_serves_a_burst_in_order),

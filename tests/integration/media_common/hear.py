@@ -27,6 +27,14 @@ one line saying why; every check also prints what it measured):
   hear.py ringback WAV [--on 2.0] [--off 4.0] [--cycles 1] [--tol 0.15]
                       440+480 Hz on/off cadence (US ringback)
   hear.py silent WAV [--db -50]                      nothing but silence
+  hear.py absent WAV --freq F [--tol 20] [--share 0.5]
+                      F is never heard: no 100 ms window (50 ms apart)
+                      above -45 dBFS with over --share of its energy
+                      within tol of F
+  hear.py mix WAV --freqs 700,1300 --min S
+                      these tones at once, for at least S seconds: the
+                      100 ms windows where each holds over 15% of the
+                      energy and all together over 70%
   hear.py selftest                                   checks this file
 """
 import argparse
@@ -513,6 +521,47 @@ def check_silent(samples, db=-50.0):
     return "silent: %d windows below %g dBFS" % (len(w), db)
 
 
+def _share_near(seg, freq, tol):
+    """Largest share of seg's energy within tol of freq (10 Hz steps)."""
+    steps = max(1, int(tol // 10))
+    return max(goertzel_frac(seg, freq + 10 * k) for k in range(-steps, steps + 1))
+
+
+def check_absent(samples, freq, tol=20.0, share=0.5):
+    n, hop = RATE // 10, RATE // 20
+    hits = []
+    for i in range(0, len(samples) - n + 1, hop):
+        seg = samples[i:i + n]
+        if dbfs(seg) > -45 and _share_near(seg, freq, tol) > share:
+            hits.append(round(i / RATE, 2))
+    if hits:
+        raise Fail("%g Hz heard in %d window(s), from %.2f s to %.2f s; tones heard: [%s]" % (
+            freq, len(hits), hits[0], hits[-1] + 0.1, _seg_text(tone_segments(samples))))
+    return "no %g Hz (+-%g) in %.1f s; tones heard: [%s]" % (
+        freq, tol, len(samples) / float(RATE), _seg_text(tone_segments(samples)))
+
+
+def check_mix(samples, freqs, min_s):
+    n = RATE // 10
+    both, first = 0, None
+    for i in range(0, len(samples) - n + 1, n):
+        seg = samples[i:i + n]
+        if dbfs(seg) <= -45:
+            continue
+        sh = [_best_frac(seg, f) for f in freqs]
+        if min(sh) > 0.15 and sum(sh) > 0.7:
+            both += 1
+            if first is None:
+                first = i / float(RATE)
+    desc = "%.1f s of %s Hz together%s; tones heard: [%s]" % (
+        both * 0.1, "+".join("%g" % f for f in freqs),
+        "" if first is None else " from %.2f s" % first, _seg_text(tone_segments(samples)))
+    if both * 0.1 < min_s - 1e-9:
+        raise Fail("wanted at least %.1f s of %s Hz at once, heard %s" % (
+            min_s, "+".join("%g" % f for f in freqs), desc))
+    return desc
+
+
 # ---- self-test -----------------------------------------------------------------
 
 
@@ -621,6 +670,15 @@ def selftest():
     _must_fail(check_speech, g([((), 3.0)]), 1.0, 5.0)
     check_silent(g([((), 2.0)]))
     _must_fail(check_silent, g([((), 1.0), ((1000,), 0.2)]))
+    # A tone that must not be there; two tones at once.
+    s = g([((), 0.3), ((1000,), 1.0), ((), 0.3), ((500,), 0.15), ((), 0.3)])
+    check_absent(s, 1500)
+    _must_fail(check_absent, s, 1000)
+    _must_fail(check_absent, s, 500)
+    s = g([((), 0.3), ((700, 1300), 2.0), ((700,), 1.0), ((), 0.3)])
+    check_mix(s, (700, 1300), 1.8)
+    _must_fail(check_mix, s, (700, 1300), 2.5)
+    _must_fail(check_mix, s, (700, 1500), 0.5)
     print("selftest: ok")
 
 
@@ -664,6 +722,15 @@ def main(argv=None):
     p = sub.add_parser("silent")
     p.add_argument("wav")
     p.add_argument("--db", type=float, default=-50.0)
+    p = sub.add_parser("absent")
+    p.add_argument("wav")
+    p.add_argument("--freq", type=float, required=True)
+    p.add_argument("--tol", type=float, default=20.0)
+    p.add_argument("--share", type=float, default=0.5)
+    p = sub.add_parser("mix")
+    p.add_argument("wav")
+    p.add_argument("--freqs", required=True, help="F1,F2[,...]")
+    p.add_argument("--min", type=float, required=True)
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     if a.cmd == "selftest":
@@ -692,6 +759,10 @@ def main(argv=None):
                                                  for g in a.gap_after])
         elif a.cmd == "ringback":
             msg = check_ringback(samples, a.on, a.off, a.cycles, a.tol)
+        elif a.cmd == "absent":
+            msg = check_absent(samples, a.freq, a.tol, a.share)
+        elif a.cmd == "mix":
+            msg = check_mix(samples, [float(f) for f in a.freqs.split(",")], a.min)
         else:
             msg = check_silent(samples, a.db)
     except Fail as e:

@@ -33,7 +33,7 @@ SALES = """<Response>
 RECORD = """<Response>
   <Say>Please leave a message after the beep. Press the pound key when
        you are done.</Say>
-  <Record maxLength="60" timeout="3" finishOnKey="#" action="/saved"/>
+  <Record maxLength="60" timeout="5" finishOnKey="#" action="/saved"/>
   <Say>No message was recorded. Goodbye.</Say>
 </Response>"""
 

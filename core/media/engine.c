@@ -104,6 +104,7 @@ static void on_done_async(uv_async_t *h)
             if (req->cb)
                 req->cb(ep, 0, req->arg);
             sb__media_rec_forget_endpoint(ep);
+            sb__media_room_forget_endpoint(ep);
             ep_unlink(ep);
             free(ep);
             continue;               /* embedded in ep */
@@ -131,6 +132,9 @@ static void on_done_async(uv_async_t *h)
         case SB__REQ_REC_DONE:
             sb__media_rec_delivered(req->obj);
             continue;               /* embedded in the recorder */
+        case SB__REQ_ROOM_FREE:
+            sb__media_room_freed(req->obj);
+            continue;               /* embedded in the room */
         }
         free(req);
     }
@@ -594,6 +598,10 @@ int sb_media_connect(sb_media_endpoint_t *a, sb_media_endpoint_t *b,
         return SB_EINVAL;
     if (a->cdestroying || b->cdestroying)
         return SB_ESTATE;
+    if (a->croom)
+        sb_media_room_leave(a->croom, a, NULL, NULL);
+    if (b->croom)
+        sb_media_room_leave(b->croom, b, NULL, NULL);
     if (a->cpeer != b) {
         cunbridge(a);
         cunbridge(b);

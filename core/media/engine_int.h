@@ -47,7 +47,8 @@ typedef enum {
     SB__REQ_EV_DTMF_BEGIN,      /* events.on_dtmf_begin(ep, digit) */
     SB__REQ_EV_TIMEOUT,         /* events.on_timeout(ep) */
     SB__REQ_WORKER_GONE,        /* the worker closed its handles */
-    SB__REQ_REC_DONE            /* a recorder completed (obj) */
+    SB__REQ_REC_DONE,           /* a recorder completed (obj) */
+    SB__REQ_ROOM_FREE           /* a room left its worker (obj) */
 } sb__req_kind_t;
 
 typedef struct sb__media_req_s {
@@ -76,6 +77,11 @@ typedef enum {
     SB__MSG_MIGRATE,            /* move ep to another worker */
     SB__MSG_LISTEN,             /* in-band DTMF, tap (listen.c) */
     SB__MSG_REC_START,          /* attach a recorder */
+    SB__MSG_ROOM_JOIN,          /* ep joins a room (mixer.c) */
+    SB__MSG_ROOM_LEAVE,
+    SB__MSG_ROOM_MUTE,
+    SB__MSG_ROOM_PLAY,          /* queue a source mixed into the room */
+    SB__MSG_ROOM_DESTROY,
     SB__MSG_DESTROY,
     SB__MSG_QUIT                /* the engine closes: close the worker */
 } sb__msg_kind_t;
@@ -110,6 +116,11 @@ typedef struct sb__media_msg_s {
             sb_media_rec_t *rec;
             sb_media_endpoint_t *other;
         } rec;
+        struct {
+            sb_media_room_t *room;
+            int flag;               /* JOIN/MUTE: muted */
+            sb__play_item_t *play;  /* PLAY */
+        } room;
     } u;
 } sb__media_msg_t;
 
@@ -192,6 +203,33 @@ int sb__media_play_render(sb__play_item_t *item, int16_t *pcm, size_t n);
 int sb__media_play_item_new(const sb_media_play_t *src, sb_media_done_cb cb,
                             void *arg, sb__play_item_t **out);
 void sb__media_play_item_free(sb__play_item_t *item);
+
+/* ---- input rings (ring.c) ------------------------------------------------- */
+
+#define SB__RING_SAMPLES 4096       /* 512 ms; a power of two */
+
+/* A fixed-delay jitter buffer of one input (recorders, rooms). */
+typedef struct sb__ring_s {
+    int synced;
+    uint32_t ssrc;
+    uint32_t read_ts;           /* timestamp of the next sample to take */
+    uint32_t hi_ts;             /* end of the newest packet written */
+    int started;                /* a frame with data was taken */
+    uint32_t prefill;           /* delay in samples; 0: 40 ms */
+    int16_t pcm[SB__RING_SAMPLES];
+} sb__ring_t;
+
+/* Places n samples of source ssrc at timestamp ts. Returns 0, or 1 when
+ * the packet came too late for its frame (dropped). */
+int sb__ring_put(sb__ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
+                 size_t n);
+/* Takes the next 20 ms into out. Returns 1 (complete), 0 (part of it never
+ * came), -1 (no packet yet: silence). */
+int sb__ring_take(sb__ring_t *g, int16_t *out);
+
+/* ---- conference rooms (mixer.c) ---------------------------------------------- */
+
+typedef struct sb__member_s sb__member_t;
 
 /* ---- listening (listen.c) ------------------------------------------------- */
 
@@ -287,6 +325,7 @@ struct sb_media_endpoint_s {
     sb__listen_t *lis;          /* owned, or NULL */
     sb_media_rec_t *rec;        /* recorder ticking on this endpoint */
     sb_media_rec_t *rec_in;     /* recorder this endpoint feeds */
+    sb__member_t *member;       /* its place in a room, or NULL */
 
     /* ---- control side (the engine's loop) ---- */
     sb_media_engine_t *engine;
@@ -300,6 +339,7 @@ struct sb_media_endpoint_s {
     unsigned port;
     sb__local_t local;          /* last description we produced */
     sb_media_rec_t *crec;       /* recording started, not yet completed */
+    sb_media_room_t *croom;     /* the room it joined (control side) */
     int has_local;
     uint64_t sess_id, sess_ver;
     struct sockaddr_storage csdp_remote;    /* mirror, for set_remote */
@@ -331,7 +371,8 @@ struct sb__media_worker_s {
      * frame at once, and a frame's lateness is bounded by its slot's
      * pass, not the whole worker's). */
     sb_media_endpoint_t *slots[SB__SLOTS];
-    int slot_n[SB__SLOTS];      /* endpoints per slot */
+    sb_media_room_t *room_slots[SB__SLOTS];     /* rooms, likewise */
+    int slot_n[SB__SLOTS];      /* endpoints and rooms per slot */
     int n_clocked;
     int n_eps;
     int open_handles;
@@ -341,6 +382,7 @@ struct sb__media_worker_s {
     uint64_t rng;
     /* Counters, written here, read by the engine's loop (stats). */
     uint64_t ticks, missed_ticks, frames, late_frames;
+    uint64_t mix_ticks, mix_late, mix_members;  /* rooms: ticks, late, members */
     int64_t playing;
     uint8_t rxbuf[SB__RXBUF_SIZE] __attribute__((aligned(16)));
 };
@@ -393,6 +435,24 @@ void sb__media_clock_remove(sb_media_endpoint_t *ep);
 void sb__media_clock_keep(sb_media_endpoint_t *ep);
 /* Takes ep off the clock when nothing needs its ticks any more. */
 void sb__media_clock_maybe_remove(sb_media_endpoint_t *ep);
+/* Something more (less) on w's clock: starts (stops) polling its timerfd
+ * with the first (last). */
+void sb__media_clock_ref(sb__media_worker_t *w);
+void sb__media_clock_unref(sb__media_worker_t *w);
+uint64_t sb__media_mono_ns(void);
+/* mixer.c, on the worker's loop */
+/* Visits slot's rooms: each mixes the frames that are due. */
+void sb__media_rooms_visit(sb__media_worker_t *w, int slot, uint64_t *now,
+                           uint64_t now_ms);
+/* One audio packet of a member's phone (decoded). */
+void sb__media_member_audio(sb_media_endpoint_t *ep, const sb__rtp_t *h,
+                            const int16_t *pcm, size_t n);
+/* ep is destroyed or moves away: it leaves its room. */
+void sb__media_member_gone(sb_media_endpoint_t *ep);
+void sb__media_room_msg(sb__media_worker_t *w, sb__media_msg_t *m);
+/* The engine's loop: a room left its worker; an endpoint is freed. */
+void sb__media_room_freed(sb_media_room_t *r);
+void sb__media_room_forget_endpoint(sb_media_endpoint_t *ep);
 void sb__media_play_queue(sb_media_endpoint_t *ep, sb__play_item_t *item);
 void sb__media_play_stop(sb_media_endpoint_t *ep, int status);
 void sb__media_dtmf_start(sb_media_endpoint_t *ep, const char *digits,

@@ -47,9 +47,7 @@
 #include <spandsp/super_tone_rx.h>
 #include <spandsp/dtmf.h>
 
-#define RING_SAMPLES 4096           /* per input: 512 ms */
-#define RING_MASK (RING_SAMPLES - 1)
-#define PREFILL_SAMPLES 960         /* 120 ms of jitter absorbed */
+#define REC_PREFILL_SAMPLES 960     /* 120 ms of jitter absorbed */
 #define BLOCK_FRAMES 50             /* one second per write */
 #define MAX_QUEUED_BLOCKS 30        /* the disk may fall 30 s behind */
 #define WAV_HEADER 44
@@ -58,17 +56,6 @@
 #define VAD_RISE_DB_PER_FRAME (5.0 / 50)   /* 5 dB a second */
 #define VAD_FLOOR_START_DB (-70.0)
 #define TRIM_HANGOVER_SAMPLES 2400  /* 300 ms kept after the last voice */
-
-/* ---- the ring of one input ------------------------------------------------ */
-
-typedef struct {
-    int synced;
-    uint32_t ssrc;
-    uint32_t read_ts;           /* timestamp of the next sample to take */
-    uint32_t hi_ts;             /* end of the newest packet written */
-    int started;                /* a frame with data was taken */
-    int16_t pcm[RING_SAMPLES];
-} ring_t;
 
 typedef struct block_s {
     struct block_s *next;
@@ -99,7 +86,7 @@ struct sb_media_rec_s {
     /* worker side */
     sb__media_worker_t *w;
     sb_media_endpoint_t *in[2];
-    ring_t ring[2];
+    sb__ring_t ring[2];
     int attached;
     int finishing;              /* no more frames; completing the file */
     sb_media_rec_reason_t reason;
@@ -138,56 +125,6 @@ static void rec_free(sb_media_rec_t *r)
     free(r->cur);
     free(r->path);
     free(r);
-}
-
-/* ---- rings ------------------------------------------------------------------ */
-
-/* Returns 0, or 1 when the packet came too late for its frame. */
-static int ring_put(ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
-                    size_t n)
-{
-    if (n == 0 || n > RING_SAMPLES / 2)
-        return 0;
-    int32_t ahead = (int32_t)(ts - g->read_ts);
-    if (!g->synced || ssrc != g->ssrc || ahead < -(int32_t)RING_SAMPLES ||
-        ahead + (int32_t)n > RING_SAMPLES - SB__FRAME_SAMPLES) {
-        /* First packet, a new source, or a jump (drift, a phone that
-         * restarted its timestamps): start again PREFILL behind it. */
-        memset(g->pcm, 0, sizeof(g->pcm));
-        g->synced = 1;
-        g->ssrc = ssrc;
-        g->read_ts = ts - PREFILL_SAMPLES;
-        g->hi_ts = ts;
-        ahead = PREFILL_SAMPLES;
-    }
-    if (ahead < 0)
-        return 1;               /* too late: its frame was taken */
-    for (size_t i = 0; i < n; i++)
-        g->pcm[(ts + (uint32_t)i) & RING_MASK] = pcm[i];
-    if ((int32_t)(ts + (uint32_t)n - g->hi_ts) > 0)
-        g->hi_ts = ts + (uint32_t)n;
-    return 0;
-}
-
-/* Takes one frame into out (silence before the first packet). Returns 1
- * when the frame was complete, 0 when the input had started and part of
- * it never came (loss, a late packet), -1 before the first packet. */
-static int ring_take(ring_t *g, int16_t *out)
-{
-    if (!g->synced) {
-        memset(out, 0, SB__FRAME_SAMPLES * sizeof(*out));
-        return -1;
-    }
-    for (int i = 0; i < SB__FRAME_SAMPLES; i++) {
-        uint32_t k = (g->read_ts + (uint32_t)i) & RING_MASK;
-        out[i] = g->pcm[k];
-        g->pcm[k] = 0;
-    }
-    g->read_ts += SB__FRAME_SAMPLES;
-    int complete = (int32_t)(g->hi_ts - g->read_ts) >= 0;
-    if (complete)
-        g->started = 1;
-    return g->started ? complete : -1;
 }
 
 /* ---- the file, in the thread pool --------------------------------------------- */
@@ -488,10 +425,10 @@ void sb__media_rec_tick(sb_media_rec_t *r)
         return;
     }
     int16_t a[SB__FRAME_SAMPLES], b[SB__FRAME_SAMPLES];
-    int ka = ring_take(&r->ring[0], a);
+    int ka = sb__ring_take(&r->ring[0], a);
     int kb = -1;
     if (r->in[1] || r->channels == 2 || r->mixed)
-        kb = ring_take(&r->ring[1], b);
+        kb = sb__ring_take(&r->ring[1], b);
     r->frames++;
     if (ka == 0 || kb == 0)
         r->missing++;
@@ -620,7 +557,7 @@ static void spandsp_digits(void *user, const char *digits, int len)
 
 void sb__media_listen_update(sb_media_endpoint_t *ep)
 {
-    ep->listening = ep->rec_in != NULL ||
+    ep->listening = ep->rec_in != NULL || ep->member != NULL ||
                     (ep->lis && (ep->lis->tap || ep->lis->dtmf));
 }
 
@@ -644,8 +581,10 @@ void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
         l->tap(pcm, n, l->tap_arg);
     sb_media_rec_t *r = ep->rec_in;
     if (r && !r->finishing)
-        r->late += (uint64_t)ring_put(&r->ring[r->in[0] == ep ? 0 : 1], h->ssrc,
-                                      h->ts, pcm, n);
+        r->late += (uint64_t)sb__ring_put(&r->ring[r->in[0] == ep ? 0 : 1],
+                                          h->ssrc, h->ts, pcm, n);
+    if (ep->member)
+        sb__media_member_audio(ep, h, pcm, n);
 }
 
 void sb__media_listen_set(sb_media_endpoint_t *ep, const sb_media_listen_t *l)
@@ -726,6 +665,7 @@ int sb_media_record_start(sb_media_endpoint_t *ep,
     r->fd = -1;
     r->q_tail = &r->q_head;
     r->work.data = r;
+    r->ring[0].prefill = r->ring[1].prefill = REC_PREFILL_SAMPLES;
     ep->crec = r;
     sb__media_msg_t *m = SB_NEW(sb__media_msg_t);
     m->kind = SB__MSG_REC_START;

@@ -645,6 +645,57 @@ int sb_media_record_start(sb_media_endpoint_t *ep,
  * unless it had ended already). Call only before cb ran. */
 void sb_media_record_stop(sb_media_rec_t *rec);
 
+/* ---- conference rooms (mixer.c) ----------------------------------------------- */
+
+/* A room mixes its members on one worker's 20 ms clock (no thread or
+ * timer per room): each member hears the sum of the others (N-1) in
+ * 32-bit arithmetic, clipped; only members who are talking are summed (an
+ * energy gate, -48 dBFS, with 200 ms of hang-over so that syllables are
+ * not clipped); members who contribute nothing share one mixed frame,
+ * encoded once per codec. Each member's audio goes through a 60 ms
+ * fixed-delay jitter buffer first (ring.c); members may use PCMU and PCMA
+ * in one room. A member that plays something of its own (the wait music:
+ * sb_media_endpoint_play) hears that instead of the room meanwhile, and
+ * is still heard by the others unless muted. */
+typedef struct sb_media_room_s sb_media_room_t;
+
+/* Creates an empty room on the least loaded worker. Returns 0 and *out
+ * (owned: sb_media_room_destroy), or SB_ESTATE when the engine closes. */
+int sb_media_room_new(sb_media_engine_t *engine, sb_media_room_t **out);
+
+/* ep joins r (muted: heard by nobody). ep leaves its bridge and moves to
+ * r's worker if needed. cb (may be NULL) runs once, later. Returns 0,
+ * SB_EINVAL (another engine), SB_EBUSY (ep is in a room), SB_ESTATE (ep
+ * or r being destroyed). */
+int sb_media_room_join(sb_media_room_t *r, sb_media_endpoint_t *ep,
+                       int muted, sb_media_done_cb cb, void *arg);
+/* ep leaves r; cb (may be NULL) runs once, later. Returns 0 or SB_EINVAL
+ * (not a member). Destroying a member's endpoint also takes it out. */
+int sb_media_room_leave(sb_media_room_t *r, sb_media_endpoint_t *ep,
+                        sb_media_done_cb cb, void *arg);
+/* Mutes or unmutes member ep. Returns 0 or SB_EINVAL (not a member). */
+int sb_media_room_mute(sb_media_room_t *r, sb_media_endpoint_t *ep, int muted);
+/* Queues src, mixed into what every member hears (the join beep, an
+ * announcement). cb (ep NULL) runs when it ended or was dropped with the
+ * room. Returns 0, SB_EINVAL, SB_ESTATE. */
+int sb_media_room_play(sb_media_room_t *r, const sb_media_play_t *src,
+                       sb_media_done_cb cb, void *arg);
+/* Members still in r leave it (their endpoints live on); r is freed and
+ * cb (may be NULL) runs later. r must not be used after this call. */
+void sb_media_room_destroy(sb_media_room_t *r, void (*cb)(void *arg),
+                           void *arg);
+/* Members joined (control side's count). */
+int sb_media_room_members(const sb_media_room_t *r);
+
+/* Rooms' clock statistics, summed over the engine's workers. */
+typedef struct sb_media_mix_stats_s {
+    uint64_t ticks;             /* room frames mixed */
+    uint64_t late;              /* of which more than 5 ms late */
+    uint64_t member_frames;     /* member frames handled */
+} sb_media_mix_stats_t;
+void sb_media_engine_mix_stats(const sb_media_engine_t *engine,
+                               sb_media_mix_stats_t *out);
+
 /* Returns borrowed (static) names: "PCMU", "sendrecv". */
 const char *sb_media_codec_name(sb_media_codec_t codec);
 const char *sb_media_dir_name(sb_media_dir_t dir);

@@ -331,6 +331,13 @@ int sb__media_play_render(sb__play_item_t *it, int16_t *pcm, size_t n)
 
 /* ---- the clocked list ------------------------------------------------------------ */
 
+uint64_t sb__media_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -375,6 +382,11 @@ void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns)
     if (ep->cnext)
         ep->cnext->cprev = ep;
     w->slots[ep->slot] = ep;
+    sb__media_clock_ref(w);
+}
+
+void sb__media_clock_ref(sb__media_worker_t *w)
+{
     if (w->n_clocked++ == 0 && !w->quitting) {
         /* Forget expirations that came while nobody listened. */
         uint64_t junk;
@@ -383,6 +395,12 @@ void sb__media_clock_add(sb_media_endpoint_t *ep, uint64_t due_ns)
         w->next_k = slot_k(w, mono_ns()) + 1;
         uv_poll_start(&w->clock, UV_READABLE, on_clock);
     }
+}
+
+void sb__media_clock_unref(sb__media_worker_t *w)
+{
+    if (--w->n_clocked == 0 && !w->quitting)
+        uv_poll_stop(&w->clock);
 }
 
 void sb__media_clock_remove(sb_media_endpoint_t *ep)
@@ -399,8 +417,7 @@ void sb__media_clock_remove(sb_media_endpoint_t *ep)
         ep->cnext->cprev = ep->cprev;
     ep->cprev = ep->cnext = NULL;
     w->slot_n[ep->slot]--;
-    if (--w->n_clocked == 0 && !w->quitting)
-        uv_poll_stop(&w->clock);
+    sb__media_clock_unref(w);
 }
 
 /* Whether ep needs its clock slot: something to send, a finished item to
@@ -708,6 +725,8 @@ static void visit_slot(sb__media_worker_t *w, int slot, uint64_t *now,
         }
         sb__media_clock_maybe_remove(ep);
     }
+    if (w->room_slots[slot])
+        sb__media_rooms_visit(w, slot, now, now_ms);
 }
 
 static void clock_tick(sb__media_worker_t *w)

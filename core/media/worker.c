@@ -343,6 +343,8 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
             break;
         }
         if (ep->peer != m->peer) {
+            sb__media_member_gone(ep);
+            sb__media_member_gone(m->peer);
             unbridge(ep);
             unbridge(m->peer);
             ep->peer = m->peer;
@@ -382,10 +384,18 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     case SB__MSG_REC_START:
         sb__media_rec_start(w, m->u.rec.rec, ep, m->u.rec.other);
         break;
+    case SB__MSG_ROOM_JOIN:
+    case SB__MSG_ROOM_LEAVE:
+    case SB__MSG_ROOM_MUTE:
+    case SB__MSG_ROOM_PLAY:
+    case SB__MSG_ROOM_DESTROY:
+        sb__media_room_msg(w, m);
+        break;
     case SB__MSG_MIGRATE:
         if (ep->destroying)
             break;              /* the DESTROY went to the new worker */
         sb__media_rec_endpoint_gone(ep);
+        sb__media_member_gone(ep);
         unbridge(ep);
         sb__media_clock_remove(ep);
         __atomic_store_n(&ep->owner, NULL, __ATOMIC_RELEASE);
@@ -397,6 +407,7 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     case SB__MSG_DESTROY:
         ep->destroying = 1;
         sb__media_rec_endpoint_gone(ep);
+        sb__media_member_gone(ep);
         sb__media_listen_free(ep);
         unbridge(ep);
         if (ep->txd.active)

@@ -5,6 +5,8 @@ sb_unit_test(test_media_relay SOURCES unit/test_media_relay.c LIBS sb_media)
 sb_unit_test(test_media_play SOURCES unit/test_media_play.c LIBS sb_media m)
 # Recording, in-band DTMF and the tap: what a phone says.
 sb_unit_test(test_media_listen SOURCES unit/test_media_listen.c LIBS sb_media m)
+# Conference rooms: three phones with three tones.
+sb_unit_test(test_media_mixer SOURCES unit/test_media_mixer.c LIBS sb_media m)
 # Decoding (libsndfile writes the fixtures in memory) and text-to-speech.
 pkg_check_modules(SB_TEST_SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 sb_unit_test(test_media_audio SOURCES unit/test_media_audio.c

@@ -42,7 +42,7 @@ static double goertzel(const int16_t *x, size_t n, double f)
     return p / ((double)n * n);
 }
 
-static double rms(const int16_t *x, size_t n)
+static __attribute__((unused)) double rms(const int16_t *x, size_t n)
 {
     double e = 0;
     for (size_t i = 0; i < n; i++)
@@ -51,7 +51,7 @@ static double rms(const int16_t *x, size_t n)
 }
 
 /* 1 when f carries most of the energy among f and a few others. */
-static int dominant(const int16_t *x, size_t n, double f)
+static __attribute__((unused)) int dominant(const int16_t *x, size_t n, double f)
 {
     static const double others[] = {300, 500, 700, 1300, 1700, 2300};
     double pf = goertzel(x, n, f);
@@ -265,6 +265,98 @@ static __attribute__((unused)) sb_media_audio_t *make_tone_audio(double f, unsig
     assert_int_equal(sb_media_audio_from_pcm(pcm, n, 8000, &a), 0);
     free(pcm);
     return a;
+}
+
+/* ---- a talking phone ---------------------------------------------------------------- */
+
+typedef enum { S_SILENCE, S_TONE, S_NOISE, S_DTMF } seg_kind_t;
+
+typedef struct {
+    seg_kind_t kind;
+    unsigned ms;
+    double f1, f2;              /* tone / DTMF frequencies */
+    double amp;
+} seg_t;
+
+typedef struct {
+    phone_t *ph;
+    uv_timer_t timer;
+    const seg_t *segs;
+    int nsegs;
+    int seg;
+    unsigned seg_ms;            /* into the current segment */
+    uint16_t seq;
+    uint32_t ts;
+    uint64_t n;                 /* samples generated */
+    uint32_t rng;
+    int pt;
+    int done;
+} talker_t;
+
+static __attribute__((unused)) int16_t gen(talker_t *t, const seg_t *s)
+{
+    double x = (double)t->n / 8000.0;
+    switch (s->kind) {
+    case S_TONE:
+        return (int16_t)(s->amp * sin(2 * M_PI * s->f1 * x));
+    case S_DTMF:
+        return (int16_t)(s->amp * (sin(2 * M_PI * s->f1 * x) +
+                                   sin(2 * M_PI * s->f2 * x)));
+    case S_NOISE:
+        t->rng = t->rng * 1103515245u + 12345u;
+        return (int16_t)(((int)(t->rng >> 16) % 2001 - 1000) * s->amp / 1000.0);
+    case S_SILENCE:
+        break;
+    }
+    return 0;
+}
+
+static __attribute__((unused)) void on_talk(uv_timer_t *h)
+{
+    talker_t *t = h->data;
+    if (t->seg >= t->nsegs) {
+        t->done = 1;
+        uv_timer_stop(h);
+        return;
+    }
+    const seg_t *s = &t->segs[t->seg];
+    uint8_t pkt[12 + 160];
+    sb__rtp_write_header(pkt, t->seq == 1, t->pt, t->seq, t->ts, 0x4242);
+    for (int i = 0; i < 160; i++, t->n++) {
+        int16_t v = gen(t, s);
+        pkt[12 + i] = t->pt == 8 ? sb__media_linear_to_alaw(v)
+                                 : sb__media_linear_to_ulaw(v);
+    }
+    uv_buf_t b = uv_buf_init((char *)pkt, sizeof(pkt));
+    uv_udp_try_send(&t->ph->sock, &b, 1, (struct sockaddr *)&t->ph->to);
+    t->seq++;
+    t->ts += 160;
+    t->seg_ms += 20;
+    if (t->seg_ms >= s->ms) {
+        t->seg++;
+        t->seg_ms = 0;
+    }
+}
+
+static __attribute__((unused)) void talk(ctx_t *c, talker_t *t, phone_t *ph, const seg_t *segs,
+                 int n, int pt)
+{
+    memset(t, 0, sizeof(*t));
+    t->ph = ph;
+    t->segs = segs;
+    t->nsegs = n;
+    t->seq = 1;
+    t->ts = 1000;
+    t->rng = 7;
+    t->pt = pt;
+    uv_timer_init(&c->loop, &t->timer);
+    t->timer.data = t;
+    uv_timer_start(&t->timer, on_talk, 0, 20);
+}
+
+static __attribute__((unused)) void talker_close(talker_t *t)
+{
+    uv_close((uv_handle_t *)&t->timer, NULL);
 }
 
 #endif

@@ -25,6 +25,7 @@
 #include "asr.h"
 #include "call.h"
 #include "notify.h"
+#include "conference_store.h"
 #include "console.h"
 
 #include <errno.h>
@@ -473,6 +474,7 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
         .tts = s->tts,
         .asr = s->asr,
     };
+    sb_store_conference_recover(s->store, sb_time_now_ms() / 1000, NULL);
     rc = sb_call_mgr_new(&deps, &s->calls);
     if (rc != 0) {
         snprintf(err, errlen, "call: cannot start the call manager: %s",

@@ -22,6 +22,11 @@
  * file's length against the frames reported. -m inband: the phones do
  * not offer telephone-event and both legs of every call run the in-band
  * DTMF detector, as during a <Gather> (so 2 detectors per call).
+ * -m conference [-R size]: the 2 * calls phones are members of rooms of
+ * `size` (default 5) instead of bridged pairs; every member talks (the
+ * generator's payload is loud noise, the mixer's worst case: each member
+ * gets a frame of its own). The table adds the rooms' late ticks and the
+ * worker's CPU per member per tick; the delay columns mean nothing then.
  *
  * -t 1 (the default, as the server runs) relays on a media worker thread
  * ("sb-media-0", its CPU read from the kernel); -t 0 relays on the main
@@ -345,8 +350,9 @@ static void on_gen_done(uv_async_t *h)
     uv_stop(h->loop);
 }
 
-typedef enum { MODE_RELAY, MODE_RECORD, MODE_INBAND } mode_t_;
+typedef enum { MODE_RELAY, MODE_RECORD, MODE_INBAND, MODE_CONF } mode_t_;
 static mode_t_ mode = MODE_RELAY;
+static int room_size = 5;
 static const char *rec_dir = "/tmp";
 
 static int answer_phone(sb_media_endpoint_t *ep, unsigned phone_port)
@@ -376,6 +382,10 @@ typedef struct {
     int setup_failed;
     /* -m record */
     uint64_t rec_frames, rec_late, rec_dropped, rec_bad_files, recs;
+    /* -m conference */
+    int rooms;
+    uint64_t mix_ticks, mix_late, member_frames;
+    double us_per_member_frame;
 } row_t;
 
 typedef struct {
@@ -453,7 +463,7 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         rc = answer_phone(a, ntohs(g.sock_addr[0].sin_port));
         if (rc == 0)
             rc = answer_phone(b, ntohs(g.sock_addr[1].sin_port));
-        if (rc == 0)
+        if (rc == 0 && mode != MODE_CONF)
             rc = sb_media_connect(a, b, NULL, NULL);
         if (rc)
             break;
@@ -470,6 +480,19 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
                 sb_strerror(rc));
         row->setup_failed = 1;
     }
+    sb_media_room_t **rooms = NULL;
+    int nrooms = 0;
+    if (!rc && mode == MODE_CONF) {
+        nrooms = (2 * calls + room_size - 1) / room_size;
+        rooms = sb_xcalloc((size_t)nrooms, sizeof(*rooms));
+        for (int i = 0; i < nrooms && !rc; i++)
+            rc = sb_media_room_new(engine, &rooms[i]);
+        for (int i = 0; i < 2 * calls && !rc; i++)
+            rc = sb_media_room_join(rooms[i / room_size], eps[i], 0, NULL, NULL);
+        row->rooms = nrooms;
+    }
+    sb_media_mix_stats_t mix0;
+    sb_media_engine_mix_stats(engine, &mix0);
     uv_run(loop, UV_RUN_NOWAIT);        /* deliver the connect completions */
     rec_sum_t rs = {0};
     sb_media_rec_t **recs = NULL;
@@ -564,7 +587,19 @@ static int run_step(uv_loop_t *loop, sb_media_engine_t *engine, int calls,
         long long drops1 = udp_rcvbuf_errors();
         row->rcvbuf_drops = drops0 >= 0 && drops1 >= 0 ? drops1 - drops0 : -1;
         row->late = row->offered_pps < 0.99 * 100.0 * calls;
+        if (mode == MODE_CONF) {
+            sb_media_mix_stats_t mix1;
+            sb_media_engine_mix_stats(engine, &mix1);
+            row->mix_ticks = mix1.ticks - mix0.ticks;
+            row->mix_late = mix1.late - mix0.late;
+            row->member_frames = mix1.member_frames - mix0.member_frames;
+            row->us_per_member_frame = row->member_frames
+                ? cpu * 1e6 / (double)row->member_frames : 0;
+        }
     }
+    for (int i = 0; i < nrooms; i++)
+        sb_media_room_destroy(rooms[i], NULL, NULL);
+    free(rooms);
 
     free(recs);
     for (int i = 0; i < 2 * calls; i++)
@@ -599,7 +634,7 @@ int main(int argc, char **argv)
     int nsteps = 7;
     double seconds = 3.0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:s:St:m:o:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:s:St:m:o:R:h")) != -1) {
         switch (opt) {
         case 'c': {
             nsteps = 0;
@@ -621,7 +656,11 @@ int main(int argc, char **argv)
             break;
         case 'm':
             mode = !strcmp(optarg, "record") ? MODE_RECORD
-                   : !strcmp(optarg, "inband") ? MODE_INBAND : MODE_RELAY;
+                   : !strcmp(optarg, "inband") ? MODE_INBAND
+                   : !strcmp(optarg, "conference") ? MODE_CONF : MODE_RELAY;
+            break;
+        case 'R':
+            room_size = atoi(optarg) > 1 ? atoi(optarg) : 2;
             break;
         case 'o':
             rec_dir = optarg;
@@ -656,7 +695,8 @@ int main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("media relay benchmark%s: G.711 PCMU, %d ms packets (50 pps each way "
            "per call), %.1f s per step, %ld CPUs, relay on %s%s\n\n",
-           mode == MODE_RECORD ? " with a recorder per call"
+           mode == MODE_CONF ? " in conference rooms"
+           : mode == MODE_RECORD ? " with a recorder per call"
            : mode == MODE_INBAND ? " with in-band DTMF detection on every leg" : "",
            PTIME_MS, seconds, ncpu,
            media_threads ? "a media worker thread" : "the main thread",
@@ -679,6 +719,9 @@ int main(int argc, char **argv)
     if (mode == MODE_RECORD)
         printf("%6s %11s %11s %8s %8s\n", "", "rec_frames", "rec_late",
                "rec_drop", "bad_file");
+    if (mode == MODE_CONF)
+        printf("%6s %11s %11s %8s %10s %12s   (rooms of %d)\n", "", "members",
+               "rooms", "ticks", "late_%", "us/member", room_size);
     int best = 0, any_late = 0;
     for (int i = 0; i < nsteps; i++) {
         row_t r;
@@ -692,6 +735,12 @@ int main(int argc, char **argv)
                (unsigned long long)r.gaps, r.rcvbuf_drops, r.p99_ms, r.max_ms,
                r.relay_cpu_pct, r.gen_cpu_pct, r.relay_us_per_pkt,
                r.late ? " *" : "");
+        if (mode == MODE_CONF)
+            printf("%6s %11d %11d %8llu %10.3f %12.2f\n", "", 2 * r.calls,
+                   r.rooms, (unsigned long long)r.mix_ticks,
+                   r.mix_ticks ? 100.0 * (double)r.mix_late / (double)r.mix_ticks
+                               : 0.0,
+                   r.us_per_member_frame);
         if (mode == MODE_RECORD)
             printf("%6s %11llu %11llu %8llu %8llu\n", "",
                    (unsigned long long)r.rec_frames,
@@ -700,6 +749,9 @@ int main(int argc, char **argv)
                    (unsigned long long)r.rec_bad_files);
         fflush(stdout);
         any_late |= r.late;
+        if (mode == MODE_CONF && r.mix_ticks &&
+            (double)r.mix_late / (double)r.mix_ticks >= 0.001)
+            r.loss_pct = 100;   /* late ticks fail the step */
         int rec_ok = mode != MODE_RECORD ||
                      (r.rec_late == 0 && r.rec_dropped == 0 &&
                       r.rec_bad_files == 0 && r.recs == (uint64_t)r.calls);
@@ -719,9 +771,15 @@ int main(int argc, char **argv)
                "packets that came after their frame was written (lost in the "
                "file);\nrec_drop: frames the disk could not take; bad_file: "
                "a file whose length is not whole frames, or a failed one\n");
+    if (mode == MODE_CONF)
+        printf("members: 2 x calls; late_%%: room ticks mixed more than 5 ms "
+               "after their time; us/member: worker CPU per member per tick "
+               "(receive, mix, encode, send)\n");
     printf("largest step with loss under 0.1%%%s: %d calls (target %s)\n",
-           mode == MODE_RECORD ? " and no frame lost in a file" : "", best,
-           mode == MODE_RECORD ? "1000 recordings" : mode == MODE_INBAND
+           mode == MODE_RECORD ? " and no frame lost in a file"
+           : mode == MODE_CONF ? " and under 0.1% of ticks late" : "", best,
+           mode == MODE_CONF ? "1500 members, i.e. 750 calls"
+           : mode == MODE_RECORD ? "1000 recordings" : mode == MODE_INBAND
                ? "2000 legs with in-band detection, i.e. 1000 calls" : "2000");
 
     int closed = 0;

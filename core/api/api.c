@@ -450,7 +450,8 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
     sb__api_resource_t *resources[] = {&sb__api_accounts, &sb__api_applications,
                                        &sb__api_clients, &sb__api_numbers,
                                        &sb__api_notifications, &sb__api_calls,
-                                       &sb__api_recordings, &sb__api_call_recordings};
+                                       &sb__api_recordings, &sb__api_call_recordings,
+                                       &sb__api_conferences, &sb__api_participants};
     for (size_t i = 0; i < SB_COUNTOF(resources); i++) {
         int rc = sb__api_resource_init(api, resources[i]);
         if (rc != 0) {
@@ -503,6 +504,16 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
         sb__api_recording_anonymous;
     add_route(api, "Accounts/{AC}/Calls/{SUB}/Recordings", "GET",
               sb__api_call_recordings_list, &sb__api_call_recordings, 0);
+    /* Conferences and their participants: listed from the store, changed
+     * through the live rooms of the call manager. */
+    add_route(api, "Accounts/{AC}/Conferences", "GET", sb__api_conferences_list,
+              &sb__api_conferences, 0);
+    add_route(api, "Accounts/{AC}/Conferences/{SID}", "GET,POST,PUT",
+              sb__api_conference_item, &sb__api_conferences, 0);
+    add_route(api, "Accounts/{AC}/Conferences/{SID}/Participants", "GET",
+              sb__api_participants_list, &sb__api_participants, 0);
+    add_route(api, "Accounts/{AC}/Conferences/{SID}/Participants/{SUB}",
+              "GET,POST,PUT,DELETE", sb__api_participant_item, &sb__api_participants, 0);
     add_route(api, "Accounts/{AC}/Supervisor", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Supervisor/{SUB}", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Usage/Records", "GET", sb__api_usage, NULL, 0);

@@ -363,6 +363,8 @@ extern sb__api_resource_t sb__api_notifications;
 extern sb__api_resource_t sb__api_calls;
 extern sb__api_resource_t sb__api_recordings;
 extern sb__api_resource_t sb__api_call_recordings;
+extern sb__api_resource_t sb__api_conferences;
+extern sb__api_resource_t sb__api_participants;
 
 /* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
 void sb__api_supervisor(sb__api_ctx_t *ctx);
@@ -386,6 +388,18 @@ void sb__api_recording_media(sb__api_ctx_t *ctx, const char *sid, const char *ki
 /* Marks a running MP3 conversion of sid as deleted (its output is
  * removed when it ends and its waiters get 404). */
 void sb__api_recording_media_forget(sb_api_t *api, const char *sid);
+
+/* conferences.c: GET Conferences (Status checked), GET/POST
+ * Conferences/{CF}; and the lookup participants.c shares: checks that sid
+ * is a CF SID of the operated account's (400, 404 answered: returns 1)
+ * and sets *completed (may be NULL) when that conference has ended.
+ * participants.c: GET Conferences/{CF}/Participants and
+ * GET/POST/DELETE Conferences/{CF}/Participants/{CA}. */
+void sb__api_conferences_list(sb__api_ctx_t *ctx);
+void sb__api_conference_item(sb__api_ctx_t *ctx);
+int sb__api_conference_load(sb__api_ctx_t *ctx, const char *sid, int *completed);
+void sb__api_participants_list(sb__api_ctx_t *ctx);
+void sb__api_participant_item(sb__api_ctx_t *ctx);
 
 /* usage.c: GET Usage/Records and Usage/Records/{period}. */
 void sb__api_usage(sb__api_ctx_t *ctx);

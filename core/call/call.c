@@ -279,6 +279,7 @@ static void call_over(sb_call_t *call)
         call->peer = NULL;
     }
     sb__call_gather_over(call);
+    sb__call_conference_over(call);
     sb__call_plays_over(call);
     if (call->ep) {
         sb_media_endpoint_t *ep = call->ep;

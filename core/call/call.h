@@ -687,4 +687,69 @@ int sb_call_regex_compile(const char *pattern, sb_call_regex_t **out, char *err,
 int sb_call_regex_find(const sb_call_regex_t *re, const char *s);
 void sb_call_regex_free(sb_call_regex_t *re);
 
+/* ---- conferences (conference.c) ------------------------------------------- */
+
+/* Status callback events of a conference (statusCallbackEvent). */
+#define SB_CONF_EV_START 0x01
+#define SB_CONF_EV_END   0x02
+#define SB_CONF_EV_JOIN  0x04
+#define SB_CONF_EV_LEAVE 0x08
+#define SB_CONF_EV_MUTE  0x10
+#define SB_CONF_EV_HOLD  0x20
+
+/* Borrowed for sb_call_conference (copied). */
+typedef struct sb_call_conf_opts_s {
+    const char *name;           /* the room, per account; 1..255 bytes */
+    int muted;
+    int beep_enter, beep_exit;  /* a beep in the room when this member
+                                   comes, and when it goes */
+    int start_on_enter;         /* the room starts with this member */
+    int end_on_exit;            /* the room ends when it leaves */
+    int max_participants;       /* of a room this member creates; 0: 40 */
+    int hold_music;             /* until the start, the server's wait
+                                   music (0: the application plays its
+                                   own; the start interrupts it) */
+    /* Of a room this member creates (NULL: none); events: SB_CONF_EV_*,
+     * 0: start and end. */
+    const char *status_callback;
+    const char *status_callback_method;
+    unsigned status_events;
+} sb_call_conf_opts_t;
+
+typedef struct sb_call_conf_result_s {
+    const char *conference_sid;
+    const char *reason;         /* "left", "kicked", "conference-ended",
+                                   "hangup" */
+} sb_call_conf_result_t;
+
+typedef void (*sb_call_conf_done_cb)(const sb_call_conf_result_t *r,
+                                     void *arg);
+
+/* call joins the conference o->name of its account (created if it is not
+ * live). Returns 0, then cb fires once, later, when the call leaves it;
+ * or SB_ELIMIT (the room is full), SB_EINVAL (bad name), SB_ESTATE (no
+ * media, or in a conference already), SB_EHANGUP, without cb. */
+int sb_call_conference(sb_call_t *call, const sb_call_conf_opts_t *o,
+                       sb_call_conf_done_cb cb, void *arg);
+/* 1 while call's conference has not started. */
+int sb_call_conference_waiting(const sb_call_t *call);
+/* call leaves its conference (its cb fires); no-op when not in one. */
+void sb_call_conference_leave(sb_call_t *call);
+/* The waiter goes away: the membership goes on, cb never fires. */
+void sb_call_conference_detach(sb_call_t *call);
+
+/* REST actions on live rooms: */
+
+/* Each acts on the live room conf_sid of account_sid. Returns 0,
+ * SB_ENOENT when no live room of that account has that SID (also for
+ * another account's), SB_EINVAL (bad arguments). */
+int sb_call_conf_end(sb_call_mgr_t *mgr, const char *account_sid, const char *conf_sid);
+/* The member call_sid of the room: mute/unmute; hold (hold_url: RCML
+ * whose Play/Say/Pause it hears while held, NULL: the server's hold
+ * music) or unhold; kick (it leaves the room; its Dial ends and its
+ * document goes on). SB_ENOENT also when the call is not a member. */
+int sb_call_conf_mute(sb_call_mgr_t *mgr, const char *account_sid, const char *conf_sid, const char *call_sid, int muted);
+int sb_call_conf_hold(sb_call_mgr_t *mgr, const char *account_sid, const char *conf_sid, const char *call_sid, int hold, const char *hold_url);
+int sb_call_conf_kick(sb_call_mgr_t *mgr, const char *account_sid, const char *conf_sid, const char *call_sid);
+
 #endif

@@ -60,6 +60,7 @@ struct sb_call_mgr_s {
     sb_media_tts_t *tts;            /* may be NULL */
     struct sb_media_asr_s *asr;     /* may be NULL: no speech input */
     int recordings;                 /* record.c objects alive */
+    struct conf_s *confs;           /* live conferences (conference.c) */
     const char *instance_id;        /* the store's; borrowed */
     sb_call_numbers_t *numbers;     /* the number matcher; owned */
 
@@ -136,6 +137,7 @@ struct sb_call_s {
     sb_call_play_t *plays;          /* plays not finished (play.c) */
     sb_call_gather_t *gather;       /* collecting input (gather.c) */
     sb_call_record_t *record;       /* recording (record.c) */
+    struct member_s *conf_member;   /* its conference membership */
 
     void *session;                  /* the runner's, while it runs */
     sb_call_req_t *reqs;            /* pending answer requests */
@@ -248,6 +250,12 @@ void sb__call_gather_over(sb_call_t *call);
 void sb__call_gather_begin(sb_call_t *call);
 /* 1 while a gather's input has interrupted the prompts. */
 int sb__call_gather_barged(const sb_call_t *call);
+
+/* conference.c */
+/* The call is over: it leaves its conference. */
+void sb__call_conference_over(sb_call_t *call);
+/* The manager closes: every live conference ends. */
+void sb__call_conferences_close(sb_call_mgr_t *mgr);
 
 /* record.c */
 void sb__call_record_digit(sb_call_t *call, char digit);

@@ -215,6 +215,7 @@ void sb_call_mgr_close(sb_call_mgr_t *mgr, void (*cb)(void *arg), void *arg)
             sb__call_unlist(mgr, c);
         sb_call_unref(c);
     }
+    sb__call_conferences_close(mgr);
     sb__call_defer(mgr, close_finish, mgr);
 }
 

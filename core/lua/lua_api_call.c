@@ -565,6 +565,7 @@ static const luaL_Reg call_methods[] = {
     {"prefetch", lcall_prefetch},
     {"gather", sb__lua_call_gather},
     {"record", sb__lua_call_record},
+    {"conference", sb__lua_call_conference},
     {"dial", sb__lua_call_dial},
     {"redirect", sb__lua_call_redirect},
     {"unbridge", sb__lua_call_unbridge},

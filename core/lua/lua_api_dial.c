@@ -552,6 +552,27 @@ static void r_record_detach(void *call, void *req)
     sb_call_record_detach(req);
 }
 
+static int r_conference(void *call, const sb_call_conf_opts_t *opts,
+                        sb_call_conf_done_cb cb, void *arg)
+{
+    return sb_call_conference(call, opts, cb, arg);
+}
+
+static int r_conference_waiting(void *call)
+{
+    return sb_call_conference_waiting(call);
+}
+
+static void r_conference_leave(void *call)
+{
+    sb_call_conference_leave(call);
+}
+
+static void r_conference_detach(void *call)
+{
+    sb_call_conference_detach(call);
+}
+
 const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .ref = r_ref,
     .unref = r_unref,
@@ -570,6 +591,10 @@ const sb_lua_call_ops_t sb_lua_real_call_ops = {
     .gather_cancel = r_gather_cancel,
     .record = r_record,
     .record_detach = r_record_detach,
+    .conference = r_conference,
+    .conference_waiting = r_conference_waiting,
+    .conference_leave = r_conference_leave,
+    .conference_detach = r_conference_detach,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -145,6 +145,9 @@ int sb__lua_call_dial(lua_State *L);
 /* lua_api_input.c: call:gather, call:record */
 int sb__lua_call_gather(lua_State *L);
 int sb__lua_call_record(lua_State *L);
+/* lua_api_conf.c: call:conference */
+int sb__lua_call_conference(lua_State *L);
+void sb__lua_inject_conference(lua_State *L);   /* "sb.conference" */
 int sb__lua_call_redirect(lua_State *L);
 int sb__lua_call_unbridge(lua_State *L);
 int sb__lua_call_bridge(lua_State *L);

@@ -307,6 +307,12 @@ typedef struct sb_lua_call_ops_s {
     int (*record)(void *call, const sb_call_record_opts_t *opts,
                   sb_call_record_done_cb cb, void *arg, void **req);
     void (*record_detach)(void *call, void *req);
+    /* Conferences (call.h sb_call_conference*); NULL: cannot join. */
+    int (*conference)(void *call, const sb_call_conf_opts_t *opts,
+                      sb_call_conf_done_cb cb, void *arg);
+    int (*conference_waiting)(void *call);
+    void (*conference_leave)(void *call);
+    void (*conference_detach)(void *call);
 } sb_lua_call_ops_t;
 
 /* Pushes the call's userdata (the same one for the same call pointer while

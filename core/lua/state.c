@@ -330,6 +330,7 @@ int sb_lua_new(uv_loop_t *loop, const sb_lua_opts_t *opts, sb_lua_t **out,
     trim_stdlib(rt, L);
     sb__lua_inject_call(L);
     sb__lua_inject_input(L);
+    sb__lua_inject_conference(L);
     sb__lua_inject_refer(L);
 
     /* package.loaded["switchboard.core"] */

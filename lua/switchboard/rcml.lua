@@ -529,6 +529,38 @@ function ctx_mt:run(nodes)
   return outcome
 end
 
+-- ctx:fetch_document(url, method): fetches and parses another document
+-- with the call's parameters (a Conference's waitUrl). Returns its tree
+-- and a ctx for running its verbs (relative URLs resolved against it), or
+-- nil, "hangup" / nil, "notified" (the failure is a Notification).
+function ctx_mt:fetch_document(url, method)
+  local s = self._s
+  local target = uri.resolve(self.url, url)
+  if not target then
+    notify(s, codes.INVALID_URL, "error", ("invalid URL '%s'"):format(tostring(url)),
+      self.url)
+    return nil, "notified"
+  end
+  local params = self.call:params()
+  if params == nil then
+    return nil, "hangup"
+  end
+  method = method_of(method)
+  local tree, a, b, c = attempt(s, target, method, params)
+  if not tree then
+    if a == "hangup" then
+      return nil, "hangup"
+    end
+    notify(s, a, "error", b, target, method, c)
+    return nil, "notified"
+  end
+  local sub = setmetatable({
+    _s = s, call = self.call, url = a, method = method,
+    _params = pack_params(params), document = tree,
+  }, ctx_mt)
+  return tree, sub
+end
+
 --------------------------------------------------------------------------
 -- The pre-scan: warming the audio of a whole document
 --------------------------------------------------------------------------

@@ -103,6 +103,162 @@ local function dial_args(box, attrs, ctx)
   }
 end
 
+-- <Dial><Conference>room</Conference></Dial>: the caller joins the room
+-- of that name of its account (created by its first member, live on this
+-- server until its last member leaves or a member with
+-- endConferenceOnExit does). Attributes of the noun:
+--
+--   muted                   false; the member hears, nobody hears it
+--   beep                    true | false | onEnter | onExit: a beep in
+--                           the room when it comes and/or goes
+--   startConferenceOnEnter  true; with false the member waits (hearing
+--                           the wait music) until one with true comes
+--   endConferenceOnExit     false; with true the room ends when it goes
+--   waitUrl, waitMethod     RCML played in a loop while it waits: only
+--                           Play, Say, Pause and Redirect (others are a
+--                           warning 12200 and skipped); default the
+--                           server's own wait music; "" for silence
+--   maxParticipants         1..1000, default 40; a caller who finds the
+--                           room full gets the Dial action with
+--                           DialCallStatus=busy at once
+--   statusCallback, statusCallbackMethod, statusCallbackEvent
+--                           (start end join leave mute hold)
+--
+-- The Dial action, when there is one, runs when the member leaves (the
+-- room ended, it was kicked over REST, or it hung up: then there is no
+-- document to run) with DialCallStatus=completed and ConferenceSid.
+
+local CONF_WAIT_VERBS = { Play = true, Say = true, Pause = true, Redirect = true }
+local CONF_BEEP = { ["true"] = { true, true }, ["false"] = { false, false },
+                    onenter = { true, false }, onexit = { false, true } }
+
+local function bool_attr(v, default)
+  if v == nil or v == "" then
+    return default
+  end
+  v = v:lower()
+  if v == "true" then
+    return true
+  elseif v == "false" then
+    return false
+  end
+  return nil
+end
+
+-- Plays waitUrl (its Play, Say, Pause, Redirect) in a loop while m waits.
+-- Module-level: the session waits here for the whole wait.
+local function conference_wait_music(call, ctx, m, url, method, line)
+  local warned = false
+  local rounds = 0
+  while m:waiting() and call.alive ~= false do
+    local tree, sub = ctx:fetch_document(url, method)
+    if not tree then
+      if sub == "hangup" then
+        return "hangup"
+      end
+      return nil                -- notified; the member waits in silence
+    end
+    local nodes, sound = {}, false
+    for _, c in ipairs(tree.children or {}) do
+      if CONF_WAIT_VERBS[c.name] then
+        nodes[#nodes + 1] = c
+        sound = sound or c.name ~= "Redirect"
+      elseif not warned then
+        warned = true
+        ctx:notify(12200, "warning", ("<Conference> line %d: <%s> is not allowed " ..
+          "in a waitUrl document (only Play, Say, Pause, Redirect); skipped")
+          :format(line, tostring(c.name)))
+      end
+    end
+    local r, why = sub:run(nodes)
+    if r == nil and why == "hangup" then
+      return "hangup"
+    end
+    if type(r) == "table" then
+      url, method = r.url, r.method   -- a Redirect: the next document
+    end
+    rounds = rounds + 1
+    if not sound and m:waiting() then
+      call:pause(1)             -- a document with nothing to hear: no storm
+    end
+  end
+  return nil
+end
+
+local function conference(call, node, noun, ctx)
+  local a, line = noun.attrs or {}, noun.line or node.line or 0
+  local name = (noun.text or ""):match("^%s*(.-)%s*$")
+  local function warn(fmt, ...)
+    ctx:notify(12200, "warning", ("<Conference> line %d: " .. fmt):format(line, ...))
+  end
+  if name == "" or #name > 255 then
+    return nil, "invalid-rcml", ("<Conference> line %d: the room name must be 1 to 255 "
+      .. "characters"):format(line)
+  end
+  local function flag(attr, default)
+    local v = bool_attr(a[attr], default)
+    if v == nil then
+      warn("invalid %s=\"%s\"; using %s", attr, a[attr], tostring(default))
+      return default
+    end
+    return v
+  end
+  local beep = CONF_BEEP[(a.beep or "true"):lower()]
+  if not beep then
+    warn("invalid beep=\"%s\"; using true", a.beep)
+    beep = CONF_BEEP["true"]
+  end
+  local max = 40
+  if a.maxParticipants then
+    local n = math.tointeger(tonumber(a.maxParticipants))
+    if n and n >= 1 and n <= 1000 then
+      max = n
+    else
+      warn("invalid maxParticipants=\"%s\"; using 40", a.maxParticipants)
+    end
+  end
+  local wait_url = a.waitUrl
+  local sc = a.statusCallback and a.statusCallback ~= "" and ctx:resolve(a.statusCallback)
+    or nil
+  if not call.answered then
+    local ok, err = call:answer()
+    if not ok then
+      return nil, err == "hangup" and "hangup" or err
+    end
+  end
+  local m, err = call:conference({
+    name = name, muted = flag("muted", false),
+    beep_enter = beep[1], beep_exit = beep[2],
+    start_on_enter = flag("startConferenceOnEnter", true),
+    end_on_exit = flag("endConferenceOnExit", false),
+    max_participants = max,
+    hold_music = wait_url == nil,
+    status_callback = sc, status_callback_method = a.statusCallbackMethod,
+    status_events = a.statusCallbackEvent,
+  })
+  if not m then
+    if err == "hangup" then
+      return nil, "hangup"
+    end
+    if err ~= "limit" then
+      return nil, err, ("<Conference> line %d: cannot join '%s': %s")
+        :format(line, name, tostring(err))
+    end
+    plugin:log("info", "call %s: conference %s is full", call.sid, name)
+    return { status = "busy" }
+  end
+  if wait_url and wait_url ~= "" and m:waiting() then
+    if conference_wait_music(call, ctx, m, wait_url, a.waitMethod, line) == "hangup" then
+      return nil, "hangup"
+    end
+  end
+  local res, why = m:wait()
+  if not res then
+    return nil, why
+  end
+  return { status = "completed", conference_sid = res.conference_sid }
+end
+
 plugin:verb("Dial", {
   attrs = {
     action = { type = "string" },
@@ -133,10 +289,33 @@ plugin:verb("Dial", {
       add(targets, ctx, "client", noun.text, noun.attrs)
     elseif noun.name == "Sip" then
       add(targets, ctx, "sip", noun.text, noun.attrs)
+    elseif noun.name == "Conference" then
+      -- handled above
     else
       ctx:notify(12200, "warning",
         ("<Dial> line %d: <%s> is not supported; ignored")
           :format(noun.line or 0, noun.name))
+    end
+  end
+  for _, noun in ipairs(node.children) do
+    if noun.name == "Conference" then
+      -- A conference is the whole Dial (other nouns are ignored).
+      local r, e1, e2 = conference(call, node, noun, ctx)
+      if not r then
+        return nil, e1, e2
+      end
+      local action = node.attrs.action
+      if action == nil or action == "" then
+        return call.alive ~= false or nil, call.alive == false and "hangup" or nil
+      end
+      if call.alive == false then
+        return nil, "hangup"
+      end
+      local params = { { "DialCallStatus", r.status } }
+      if r.conference_sid then
+        params[#params + 1] = { "ConferenceSid", r.conference_sid }
+      end
+      return { url = action, method = node.attrs.method, params = params }
     end
   end
   if #node.children == 0 then

@@ -526,4 +526,43 @@ function call_mt:record(spec)
   return nil, reason, detail
 end
 
+-- call:conference(spec): records the spec and returns a membership whose
+-- waiting() is true for the first script.conference_waits calls (default
+-- 0) and whose wait() returns { reason = "conference-ended",
+-- conference_sid = "CF..." }; script.conference = { "limit" } (or another
+-- reason) makes the join fail with nil, reason.
+function call_mt:conference(spec)
+  assert(type(spec) == "table", "call:conference: a table expected")
+  assert(type(spec.name) == "string" and spec.name ~= "",
+    "call:conference: name is required")
+  if not self.alive then
+    return nil, "hangup"
+  end
+  record(self, "conference", spec)
+  local n = (self.counts.conference or 0) + 1
+  self.counts.conference = n
+  local r = self.script.conference and self.script.conference[n]
+  if type(r) == "string" then
+    return nil, r
+  end
+  local call, waits = self, self.script.conference_waits or 0
+  return {
+    waiting = function ()
+      if waits > 0 then
+        waits = waits - 1
+        return true
+      end
+      return false
+    end,
+    wait = function ()
+      if not call.alive then
+        return nil, "hangup"
+      end
+      return { reason = "conference-ended",
+               conference_sid = "CF0123456789abcdef0123456789abcdef" }
+    end,
+    leave = function () record(call, "conference_leave") end,
+  }
+end
+
 return fake_call

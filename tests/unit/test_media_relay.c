@@ -711,8 +711,11 @@ static void test_media_relay_symmetric_rtp_latches(void **state)
     /* The stranger's packet queued before the latch is dropped; its 5
      * later packets never reach the endpoint: once latched, its RTP
      * socket is connected to A and the kernel refuses them (pb saw A's
-     * one packet only). */
-    assert_int_equal(st.rx_dropped, 1);
+     * one packet only). On a worker thread the latch may come before the
+     * first stranger packet is even sent: then the kernel refuses that
+     * one too and nothing is counted (both are right; what matters is
+     * that pb never got it). */
+    assert_true(st.rx_dropped <= 1);
     ctx_close(c);
     free(c);
 }

@@ -143,9 +143,97 @@ describe("plugins/rcml/dial.lua", function ()
   end)
 
   it("ignores unsupported nouns with a warning", function ()
-    local _, call, host = run("<Dial><Conference>room</Conference><Number>1</Number></Dial>")
+    local _, call, host = run("<Dial><Queue>room</Queue><Number>1</Number></Dial>")
     assert.are.equal(1, #dial_spec(call).targets)
     assert.are.same({ 12200 }, host:codes())
+  end)
+
+  describe("<Conference>", function ()
+    local function conf_spec(call)
+      for _, a in ipairs(call.actions) do
+        if a[1] == "conference" then
+          return a[2]
+        end
+      end
+    end
+
+    it("joins the room with the defaults and runs the action when it leaves", function ()
+      local host = fake_host.new({
+        plugins = { "rcml/dial.lua", "rcml/hangup.lua" },
+        documents = {
+          [URL] = "<Response><Dial action=\"/after\"><Conference>room 1</Conference>"
+            .. "</Dial></Response>",
+          ["http://a/after"] = "<Response><Hangup/></Response>",
+        },
+      })
+      local call = fake_call.new({ answered = true })
+      rcml.run(call, host, { url = URL })
+      local c = conf_spec(call)
+      assert.are.equal("room 1", c.name)
+      assert.is_false(c.muted)
+      assert.is_true(c.beep_enter and c.beep_exit and c.start_on_enter)
+      assert.is_false(c.end_on_exit)
+      assert.are.equal(40, c.max_participants)
+      assert.is_true(c.hold_music)
+      local req = host.requests[2]
+      assert.are.equal("http://a/after", req.url)
+      assert.are.equal("completed", fake_host.param(req, "DialCallStatus"))
+      assert.are.equal("CF0123456789abcdef0123456789abcdef",
+        fake_host.param(req, "ConferenceSid"))
+      assert.are.same({}, host.notifications)
+    end)
+
+    it("gives a full room's next caller DialCallStatus=busy", function ()
+      local host = fake_host.new({
+        plugins = { "rcml/dial.lua" },
+        documents = {
+          [URL] = "<Response><Dial action=\"/after\"><Conference maxParticipants=\"2\">r"
+            .. "</Conference></Dial></Response>",
+          ["http://a/after"] = "<Response><Hangup/></Response>",
+        },
+      })
+      local call = fake_call.new({ answered = true, script = { conference = { "limit" } } })
+      rcml.run(call, host, { url = URL })
+      assert.are.equal(2, conf_spec(call).max_participants)
+      assert.are.equal("busy", fake_host.param(host.requests[2], "DialCallStatus"))
+    end)
+
+    it("plays waitUrl's Play and Say while waiting, skipping other verbs", function ()
+      local host = fake_host.new({
+        plugins = { "rcml/dial.lua", "rcml/play.lua", "rcml/say.lua" },
+        documents = {
+          [URL] = "<Response><Dial><Conference startConferenceOnEnter=\"false\" "
+            .. "beep=\"onExit\" waitUrl=\"/wait\">r</Conference></Dial></Response>",
+          ["http://a/wait"] = "<Response><Say>please hold</Say><Hangup/>"
+            .. "<Play>m.wav</Play></Response>",
+        },
+      })
+      -- waiting(): once before the loop, then once per round.
+      local call = fake_call.new({ answered = true, script = { conference_waits = 3 } })
+      rcml.run(call, host, { url = URL })
+      local c = conf_spec(call)
+      assert.is_false(c.start_on_enter)
+      assert.is_false(c.beep_enter)
+      assert.is_true(c.beep_exit)
+      assert.is_false(c.hold_music)
+      local plays = 0
+      for _, a in ipairs(call.actions) do
+        plays = plays + (a[1] == "play" and 1 or 0)
+      end
+      assert.are.equal(4, plays)          -- two rounds of Say and Play
+      assert.are.same({ 12200 }, host:codes())  -- <Hangup>, once
+    end)
+
+    it("reports an empty room name and bad attributes", function ()
+      local r, _, host = run("<Dial><Conference>  </Conference></Dial>")
+      assert.are.equal("failed", r)
+      assert.are.same({ 12200 }, host:codes())
+      local _, call2, host2 = run("<Dial><Conference muted=\"maybe\" "
+        .. "maxParticipants=\"0\">r</Conference></Dial>", fake_call.new({ answered = true }))
+      assert.are.same({ 12200, 12200 }, host2:codes())
+      assert.is_false(conf_spec(call2).muted)
+      assert.are.equal(40, conf_spec(call2).max_participants)
+    end)
   end)
 
   it("passes ringTone as ring_tone (any case, Twilio's country codes)", function ()

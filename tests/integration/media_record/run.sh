@@ -176,3 +176,22 @@ assert_contains "$FETCH_INFO" '"channels": 1' "dial: one channel: the legs are m
 hear mix dial_wav --freqs 700,1300 --min 2.5
 
 
+
+# ---- a recordings folder that cannot be made: a Notification, the call goes on ----------
+stop_server
+: >"$SB_TMP/not-a-folder"
+echo "recordings.dir = \"$SB_TMP/not-a-folder/rec\"" >>"$SB_CONF"
+start_server || fail "restart with an unusable recordings folder"
+doc nodir.xml "<Response>
+  <Record timeout=\"1\" playBeep=\"false\" action=\"/nodirdone\"/>
+  <Play>$M/nodir.wav?freq=700&amp;secs=1</Play>
+  <Hangup/>
+</Response>"
+make_number 5609 /nodir.xml >/dev/null
+listen_call nodir 5609 5 TIMEOUT=15000 SCRIPT="tone:1000:1.5"
+hear tone nodir --freq 700 --dur 1.0 --dtol 0.2
+no_req /nodirdone "nodir: no recording, so no action request"
+case " $(notes "$(call_sid /nodir.xml)") " in
+  *" 12400:"*) pass "nodir: Notification 12400 says the recording failed" ;;
+  *) fail "nodir: no Notification 12400: $(notes "$(call_sid /nodir.xml)")" ;;
+esac

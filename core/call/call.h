@@ -714,6 +714,9 @@ typedef struct sb_call_conf_opts_s {
     const char *status_callback;
     const char *status_callback_method;
     unsigned status_events;
+    /* Of a room this member creates: the whole room is recorded, from now
+     * to its end, into a Recording with its ConferenceSid. */
+    int record;
 } sb_call_conf_opts_t;
 
 typedef struct sb_call_conf_result_s {

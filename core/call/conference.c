@@ -19,9 +19,11 @@
  */
 #include "call_int.h"
 #include "conference_store.h"
+#include "recording_store.h"
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct member_s member_t;
 typedef struct conf_s conf_t;
@@ -57,7 +59,19 @@ struct conf_s {
     char *sc_url, *sc_method;
     unsigned sc_events;
     int sc_seq;
+    sb_media_rec_t *rec;            /* record="record-from-start" */
 };
+
+/* A room's recording outlives the room by the time its file takes to
+ * complete: what storing its row needs. Owner: itself (freed when done). */
+typedef struct {
+    sb_call_mgr_t *mgr;
+    char sid[SB_SID_SIZE];
+    char account_sid[SB_SID_SIZE];
+    char conf_sid[SB_SID_SIZE];
+    char *path;
+    int64_t start_s;
+} conf_rec_t;
 
 #define HOLD_SECONDS 8
 
@@ -177,6 +191,55 @@ static void conf_free(conf_t *c)
     free(c->sc_url);
     free(c->sc_method);
     free(c);
+}
+
+static void on_conf_recorded(sb_media_rec_t *rec, const sb_media_rec_result_t *r,
+                             void *arg)
+{
+    (void)rec;
+    conf_rec_t *cr = arg;
+    if (r->status != 0)
+        sb_warn("conference %s: recording %s: %s", cr->conf_sid, cr->sid,
+                r->why ? r->why : sb_strerror(r->status));
+    if (r->duration_ms > 0) {
+        sb_recording_t row = {
+            .sid = cr->sid,
+            .account_sid = cr->account_sid,
+            .conference_sid = cr->conf_sid,
+            .source = "Conference",
+            .status = r->status ? "failed" : "completed",
+            .duration = (double)r->duration_ms / 1000.0,
+            .channels = 1,
+            .start_time = cr->start_s,
+        };
+        int rc = sb_store_recording_put(cr->mgr->store, &row);
+        if (rc != 0)
+            sb_warn("conference %s: cannot store recording %s: %s", cr->conf_sid,
+                    cr->sid, sb_strerror(rc));
+    } else {
+        unlink(cr->path);
+    }
+    free(cr->path);
+    free(cr);
+}
+
+/* Records the whole room from now to its end. */
+static void start_recording(conf_t *c)
+{
+    conf_rec_t *cr = SB_NEW(conf_rec_t);
+    cr->mgr = c->mgr;
+    sb_sid_new("RE", cr->sid);
+    snprintf(cr->account_sid, sizeof cr->account_sid, "%s", c->account_sid);
+    snprintf(cr->conf_sid, sizeof cr->conf_sid, "%s", c->sid);
+    cr->path = sb_xasprintf("%s/%s.wav", c->mgr->cfg->recordings_dir, cr->sid);
+    cr->start_s = sb__call_now_ms() / 1000;
+    sb_media_rec_opts_t o = {.path = cr->path};
+    if (sb_media_room_record(c->room, &o, on_conf_recorded, cr, &c->rec) != 0) {
+        free(cr->path);
+        free(cr);
+        return;
+    }
+    sb_info("conference %s (%s): recording %s", c->name, c->sid, cr->sid);
 }
 
 static void beep(conf_t *c)
@@ -326,6 +389,8 @@ int sb_call_conference(sb_call_t *call, const sb_call_conf_opts_t *o,
         c->next = mgr->confs;
         mgr->confs = c;
         save_conf(c, "init", NULL, NULL);
+        if (o->record)
+            start_recording(c);
         sb_log_call(SB_LOG_INFO, call->sid, "conference %s (%s): created",
                     c->name, c->sid);
     }

@@ -103,7 +103,7 @@ static const char *opt_str(lua_State *L, const char *name)
  * beep_exit = true, start_on_enter = true, end_on_exit = false,
  * max_participants = 40, hold_music = true, status_callback =,
  * status_callback_method =, status_events = "start end join leave mute
- * hold" } -> membership, or nil, reason ("limit": full; "state";
+ * hold", record = false } -> membership, or nil, reason ("limit": full; "state";
  * "hangup"). Does not wait. */
 int sb__lua_call_conference(lua_State *L)
 {
@@ -141,6 +141,7 @@ int sb__lua_call_conference(lua_State *L)
         .status_callback = opt_str(L, "status_callback"),
         .status_callback_method = opt_str(L, "status_callback_method"),
         .status_events = ev,
+        .record = opt_bool(L, "record", 0),
     };
     if (o.name == NULL)
         return luaL_error(L, "call:conference: name is required");

@@ -82,6 +82,7 @@ typedef enum {
     SB__MSG_ROOM_MUTE,
     SB__MSG_ROOM_PLAY,          /* queue a source mixed into the room */
     SB__MSG_ROOM_DESTROY,
+    SB__MSG_ROOM_RECORD,
     SB__MSG_DESTROY,
     SB__MSG_QUIT                /* the engine closes: close the worker */
 } sb__msg_kind_t;
@@ -120,6 +121,7 @@ typedef struct sb__media_msg_s {
             sb_media_room_t *room;
             int flag;               /* JOIN/MUTE: muted */
             sb__play_item_t *play;  /* PLAY */
+            sb_media_rec_t *rec;    /* RECORD */
         } room;
     } u;
 } sb__media_msg_t;
@@ -473,6 +475,14 @@ void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
 void sb__media_rec_start(sb__media_worker_t *w, sb_media_rec_t *r,
                          sb_media_endpoint_t *ep, sb_media_endpoint_t *other);
 void sb__media_rec_tick(sb_media_rec_t *r);
+/* A recorder with no endpoint input (a room's), made on the control side;
+ * the room's worker starts it, pushes its mix each tick, ends it. */
+sb_media_rec_t *sb__media_rec_new(sb_media_engine_t *e, sb__media_worker_t *cw,
+                                  const sb_media_rec_opts_t *opts,
+                                  sb_media_rec_done_cb cb, void *arg);
+void sb__media_rec_start_room(sb__media_worker_t *w, sb_media_rec_t *r);
+void sb__media_rec_push(sb_media_rec_t *r, const int16_t *pcm);
+void sb__media_rec_room_gone(sb_media_rec_t *r);
 void sb__media_rec_detach_all(sb_media_rec_t *r);
 /* ep is destroyed or moves away: its recorder ends or loses an input. */
 void sb__media_rec_endpoint_gone(sb_media_endpoint_t *ep);

@@ -416,6 +416,8 @@ static void rec_end(sb_media_rec_t *r, sb_media_rec_reason_t reason)
     /* else: the open is in flight; its completion goes on. */
 }
 
+static void rec_frame(sb_media_rec_t *r, int16_t *a, const int16_t *b);
+
 void sb__media_rec_tick(sb_media_rec_t *r)
 {
     if (r->finishing)
@@ -429,10 +431,42 @@ void sb__media_rec_tick(sb_media_rec_t *r)
     int kb = -1;
     if (r->in[1] || r->channels == 2 || r->mixed)
         kb = sb__ring_take(&r->ring[1], b);
-    r->frames++;
     if (ka == 0 || kb == 0)
         r->missing++;
+    rec_frame(r, a, b);
+}
 
+/* A room's recorder: the room gives its whole mix each tick. */
+void sb__media_rec_push(sb_media_rec_t *r, const int16_t *pcm)
+{
+    if (r->finishing)
+        return;
+    if (__atomic_load_n(&r->stop_req, __ATOMIC_ACQUIRE)) {
+        rec_end(r, SB_MEDIA_REC_STOPPED);
+        return;
+    }
+    int16_t a[SB__FRAME_SAMPLES];
+    memcpy(a, pcm, sizeof(a));
+    rec_frame(r, a, NULL);
+}
+
+void sb__media_rec_room_gone(sb_media_rec_t *r)
+{
+    rec_end(r, SB_MEDIA_REC_HANGUP);
+}
+
+void sb__media_rec_start_room(sb__media_worker_t *w, sb_media_rec_t *r)
+{
+    r->w = w;
+    w->n_recs++;
+    r->floor_db = VAD_FLOOR_START_DB;
+    work_submit(r, W_OPEN);
+}
+
+/* One frame of a (b: the second input, or NULL) into the file. */
+static void rec_frame(sb_media_rec_t *r, int16_t *a, const int16_t *b)
+{
+    r->frames++;
     if (vad(r, a)) {
         r->voice_frames++;
         r->silent_run = 0;
@@ -441,7 +475,7 @@ void sb__media_rec_tick(sb_media_rec_t *r)
         r->silent_run++;
     }
 
-    if (r->channels == 2) {
+    if (r->channels == 2 && b) {
         int16_t st[2 * SB__FRAME_SAMPLES];
         for (int i = 0; i < SB__FRAME_SAMPLES; i++) {
             st[2 * i] = a[i];
@@ -449,7 +483,7 @@ void sb__media_rec_tick(sb_media_rec_t *r)
         }
         append(r, st, 2 * SB__FRAME_SAMPLES);
     } else {
-        if (r->mixed) {
+        if (r->mixed && b) {
             for (int i = 0; i < SB__FRAME_SAMPLES; i++) {
                 int32_t v = (int32_t)a[i] + b[i];
                 a[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
@@ -634,6 +668,25 @@ int sb_media_endpoint_listen(sb_media_endpoint_t *ep,
         m->u.listen = *l;
     sb__media_post_msg(ep->cw, m);
     return 0;
+}
+
+sb_media_rec_t *sb__media_rec_new(sb_media_engine_t *e, sb__media_worker_t *cw,
+                                  const sb_media_rec_opts_t *opts,
+                                  sb_media_rec_done_cb cb, void *arg)
+{
+    sb_media_rec_t *r = SB_NEW(sb_media_rec_t);
+    r->engine = e;
+    r->cw = cw;
+    r->cb = cb;
+    r->arg = arg;
+    r->path = sb_xstrdup(opts->path);
+    r->channels = 1;
+    r->max_samples = (uint64_t)opts->max_ms * SB__RTP_CLOCK_KHZ;
+    r->trim = opts->trim;
+    r->fd = -1;
+    r->q_tail = &r->q_head;
+    r->work.data = r;
+    return r;
 }
 
 int sb_media_record_start(sb_media_endpoint_t *ep,

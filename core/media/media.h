@@ -684,6 +684,13 @@ int sb_media_room_play(sb_media_room_t *r, const sb_media_play_t *src,
  * cb (may be NULL) runs later. r must not be used after this call. */
 void sb_media_room_destroy(sb_media_room_t *r, void (*cb)(void *arg),
                            void *arg);
+/* Records everything r mixes (all members and what r plays) to a WAV
+ * file, as sb_media_record_start does (opts->other must be NULL); it ends
+ * with sb_media_record_stop, max_ms, or the room's destroy (reason
+ * HANGUP). Returns 0 and *out, SB_EINVAL, SB_ESTATE. */
+int sb_media_room_record(sb_media_room_t *r, const sb_media_rec_opts_t *opts,
+                         sb_media_rec_done_cb cb, void *arg,
+                         sb_media_rec_t **out);
 /* Members joined (control side's count). */
 int sb_media_room_members(const sb_media_room_t *r);
 

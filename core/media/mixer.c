@@ -62,6 +62,7 @@ struct sb_media_room_s {
     uint64_t next_due_ns;
     sb_media_room_t *cprev, *cnext;     /* the slot's list */
     sb__play_item_t *play_head, **play_tail;
+    sb_media_rec_t *rec;        /* records the whole mix, or NULL */
 };
 
 /* ---- the worker side -------------------------------------------------------- */
@@ -227,6 +228,12 @@ static void room_frame(sb__media_worker_t *w, sb_media_room_t *r,
         }
     }
     mix_room_play(r, sum);
+    if (r->rec) {
+        int16_t all[SB__FRAME_SAMPLES];
+        for (int i = 0; i < SB__FRAME_SAMPLES; i++)
+            all[i] = clip(sum[i]);
+        sb__media_rec_push(r->rec, all);
+    }
 
     /* The frame of everyone who said nothing, made on first need. */
     uint8_t shared[2][SB__FRAME_SAMPLES];
@@ -338,7 +345,17 @@ void sb__media_room_msg(sb__media_worker_t *w, sb__media_msg_t *m)
         room_clock_add(w, r);
         break;
     }
+    case SB__MSG_ROOM_RECORD:
+        sb__media_rec_start_room(w, m->u.room.rec);
+        if (r->rec)
+            sb__media_rec_room_gone(r->rec);
+        r->rec = m->u.room.rec;
+        break;
     case SB__MSG_ROOM_DESTROY:
+        if (r->rec) {
+            sb__media_rec_room_gone(r->rec);
+            r->rec = NULL;
+        }
         while (r->members)
             member_remove(w, r, r->members);
         while (r->play_head) {
@@ -460,6 +477,23 @@ int sb_media_room_play(sb_media_room_t *r, const sb_media_play_t *src,
     sb__media_msg_t *m = room_msg(SB__MSG_ROOM_PLAY, r, NULL);
     m->u.room.play = it;
     sb__media_post_msg(r->cw, m);
+    return 0;
+}
+
+int sb_media_room_record(sb_media_room_t *r, const sb_media_rec_opts_t *opts,
+                         sb_media_rec_done_cb cb, void *arg,
+                         sb_media_rec_t **out)
+{
+    if (!opts || !opts->path || !*opts->path || opts->other)
+        return SB_EINVAL;
+    if (r->cdestroying)
+        return SB_ESTATE;
+    sb_media_rec_t *rec = sb__media_rec_new(r->engine, r->cw, opts, cb, arg);
+    sb__media_msg_t *m = room_msg(SB__MSG_ROOM_RECORD, r, NULL);
+    m->u.room.rec = rec;
+    sb__media_post_msg(r->cw, m);
+    if (out)
+        *out = rec;
     return 0;
 }
 

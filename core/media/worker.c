@@ -389,6 +389,7 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     case SB__MSG_ROOM_MUTE:
     case SB__MSG_ROOM_PLAY:
     case SB__MSG_ROOM_DESTROY:
+    case SB__MSG_ROOM_RECORD:
         sb__media_room_msg(w, m);
         break;
     case SB__MSG_MIGRATE:

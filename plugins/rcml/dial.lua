@@ -123,6 +123,10 @@ end
 --                           DialCallStatus=busy at once
 --   statusCallback, statusCallbackMethod, statusCallbackEvent
 --                           (start end join leave mute hold)
+--   record                  record-from-start (or true): the room, all
+--                           its voices, from its creation to its end, into
+--                           one Recording with its ConferenceSid (given
+--                           by the member that creates the room)
 --
 -- The Dial action, when there is one, runs when the member leaves (the
 -- room ended, it was kicked over REST, or it hung up: then there is no
@@ -218,6 +222,15 @@ local function conference(call, node, noun, ctx)
     end
   end
   local wait_url = a.waitUrl
+  local record = false
+  if a.record ~= nil and a.record ~= "" then
+    local r = a.record:lower()
+    if r == "record-from-start" or r == "true" then
+      record = true
+    elseif r ~= "do-not-record" and r ~= "false" then
+      warn("invalid record=\"%s\"; not recording", a.record)
+    end
+  end
   local sc = a.statusCallback and a.statusCallback ~= "" and ctx:resolve(a.statusCallback)
     or nil
   if not call.answered then
@@ -235,6 +248,7 @@ local function conference(call, node, noun, ctx)
     hold_music = wait_url == nil,
     status_callback = sc, status_callback_method = a.statusCallbackMethod,
     status_events = a.statusCallbackEvent,
+    record = record,
   })
   if not m then
     if err == "hangup" then

@@ -4,20 +4,24 @@
 #   - three callers with 400, 700 and 1100 Hz in one room: each hears the
 #     other two at once and never itself (N-1 mixing), whatever it joins
 #     after; the conference and its three participants are rows of the
-#     REST resources;
+#     REST resources; record="record-from-start" gives one Recording of
+#     the room in which all three tones are heard at once;
 #   - a caller with startConferenceOnEnter="false" hears the server's wait
 #     music until a moderator comes, then the moderator; the moderator has
 #     endConferenceOnExit="true": when it hangs up the room ends for the
 #     other, whose Dial action then runs (DialCallStatus=completed,
 #     ConferenceSid);
 #   - maxParticipants="1": the second caller gets the Dial action at once
-#     with DialCallStatus=busy.
+#     with DialCallStatus=busy;
+#   - REST on a live room: muting a participant silences it for the other
+#     at once; ending the room runs the other's Dial action.
 source ../media_common/lib.sh
 app_start
 M="$APP/media"
+REST_ROOT="http://127.0.0.1:$SB_HTTP_PORT"
 
 # ---- three callers, three tones ------------------------------------------------------
-doc room.xml '<Response><Dial><Conference beep="false">r1</Conference></Dial></Response>'
+doc room.xml '<Response><Dial><Conference beep="false" record="record-from-start">r1</Conference></Dial></Response>'
 make_number 6001 /room.xml >/dev/null
 listen_prepare a 9 SCEN=uac_bye.xml HOLD=9000 TIMEOUT=20000 SCRIPT="tone:400:9.0:-16"
 listen_prepare b 8 SCEN=uac_bye.xml HOLD=8000 TIMEOUT=20000 SCRIPT="tone:700:8.0:-16"
@@ -44,6 +48,14 @@ assert_eq "$(jq_py 'd["conferences"][0]["status"]')" completed \
   "r1: the conference is completed after its last member left"
 assert_eq "$(sqlite3 "$SB_DB" "SELECT count(*) FROM participants WHERE conference_sid = '$CF' AND status = 'completed'")" 3 \
   "r1: three participants recorded, completed"
+# record="record-from-start": one Recording of the room with all voices.
+wait_for 10 test "$(sqlite3 "$SB_DB" "SELECT count(*) FROM recordings WHERE conference_sid = '$CF'")" = 1 \
+  || fail "r1: no Recording of the conference"
+req GET "/Accounts/$ADMIN_SID/Recordings.json?ConferenceSid=$CF" "${admin[@]}"
+[ "$RS" = 200 ] || fail "r1: list the conference's recordings: $RS $RB"
+RE1=$(jq_py 'd["recordings"][0]["sid"]')
+fetch_audio r1_wav "$REST_ROOT/restcomm/2012-04-24/Accounts/$ADMIN_SID/Recordings/$RE1.wav"
+hear mix r1_wav --freqs 400,700,1100 --min 3.0
 
 # ---- wait music, moderator, endConferenceOnExit ------------------------------------------
 doc wait.xml '<Response>

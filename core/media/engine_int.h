@@ -218,6 +218,7 @@ typedef struct sb__ring_s {
     uint32_t hi_ts;             /* end of the newest packet written */
     int started;                /* a frame with data was taken */
     uint32_t prefill;           /* delay in samples; 0: 40 ms */
+    int late_run;               /* late packets in a row */
     int16_t pcm[SB__RING_SAMPLES];
 } sb__ring_t;
 

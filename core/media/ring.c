@@ -5,9 +5,10 @@
  * fixed-delay jitter buffer. Arrival jitter up to the prefill is absorbed,
  * a lost packet leaves 20 ms of silence instead of shifting what follows,
  * and a reader that keeps taking while the phone sends nothing gets
- * silence (so a recording runs in real time). A new source, or a jump of
- * more than the ring (a phone that restarted its timestamps, clock drift
- * over a long call), starts again from the packet.
+ * silence (so a recording runs in real time). A new source, a jump of
+ * more than the ring (a phone that restarted its timestamps), or three
+ * late packets in a row (the phone's clock fell behind ours: a stall, a
+ * slower clock over a long call) start again from the packet.
  *
  * Pure: no locks, no I/O; used on the endpoint's worker only.
  */
@@ -24,6 +25,11 @@ int sb__ring_put(sb__ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
         return 0;
     uint32_t prefill = g->prefill ? g->prefill : 2 * SB__FRAME_SAMPLES;
     int32_t ahead = (int32_t)(ts - g->read_ts);
+    /* Late packets in a row: the phone's timestamps fell behind ours (a
+     * stall, a slower clock): move the read position rather than drop
+     * everything it sends from now on. */
+    if (ahead < 0 && g->synced && ssrc == g->ssrc && ++g->late_run >= 3)
+        ahead = -(int32_t)SB__RING_SAMPLES - 1;
     if (!g->synced || ssrc != g->ssrc || ahead < -(int32_t)SB__RING_SAMPLES ||
         ahead + (int32_t)n > SB__RING_SAMPLES - SB__FRAME_SAMPLES) {
         memset(g->pcm, 0, sizeof(g->pcm));
@@ -31,10 +37,12 @@ int sb__ring_put(sb__ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
         g->ssrc = ssrc;
         g->read_ts = ts - prefill;
         g->hi_ts = ts;
+        g->late_run = 0;
         ahead = (int32_t)prefill;
     }
     if (ahead < 0)
         return 1;               /* too late: its frame was taken */
+    g->late_run = 0;
     for (size_t i = 0; i < n; i++)
         g->pcm[(ts + (uint32_t)i) & RING_MASK] = pcm[i];
     if ((int32_t)(ts + (uint32_t)n - g->hi_ts) > 0)

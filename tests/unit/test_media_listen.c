@@ -442,6 +442,43 @@ static void test_media_listen_inband_dtmf(void **state)
     ctx_close(&c, phs, 2);
 }
 
+/* The ring: a phone whose timestamps fall behind (its sender stalled
+ * 300 ms, then went on where it was, as a slower clock would after a
+ * while) is heard again after three late packets, not dropped forever. */
+static void test_media_listen_ring_follows_a_late_phone(void **state)
+{
+    (void)state;
+    static sb__ring_t g;
+    memset(&g, 0, sizeof(g));
+    g.prefill = 480;
+    int16_t pkt[160], out[160];
+    for (int i = 0; i < 160; i++)
+        pkt[i] = 1000;
+    uint32_t ts = 5000;
+    int heard = 0;
+    /* In step: one packet, one frame taken. */
+    for (int k = 0; k < 20; k++, ts += 160) {
+        assert_int_equal(sb__ring_put(&g, 7, ts, pkt, 160), 0);
+        if (sb__ring_take(&g, out) == 1 && out[0] == 1000)
+            heard++;
+    }
+    assert_true(heard >= 16);
+    /* 300 ms of frames are taken while the phone sends nothing. */
+    for (int k = 0; k < 15; k++)
+        sb__ring_take(&g, out);
+    /* It goes on with the next timestamp: late by 240 ms (beyond the
+     * prefill). The first packets are dropped, then it is followed. */
+    int late = 0;
+    heard = 0;
+    for (int k = 0; k < 30; k++, ts += 160) {
+        late += sb__ring_put(&g, 7, ts, pkt, 160);
+        if (sb__ring_take(&g, out) >= 0 && out[0] == 1000)
+            heard++;
+    }
+    assert_true(late >= 1 && late <= 3);
+    assert_true(heard >= 20);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -466,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_media_listen_bridge_mixed_and_dual),
         cmocka_unit_test(test_media_listen_unwritable_and_hangup),
         cmocka_unit_test(test_media_listen_inband_dtmf),
+        cmocka_unit_test(test_media_listen_ring_follows_a_late_phone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

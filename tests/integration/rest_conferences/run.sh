@@ -10,7 +10,7 @@
 # previous run left open. Until the last section no room is live: rows
 # are seeded in the database as the rooms write them (conference_store.h,
 # unit-tested). The last section puts two phones in a live room and
-# mutes, holds, kicks and ends over REST (see its TODO).
+# mutes, holds, kicks and ends over REST.
 source ../rest_common/lib.sh
 
 req GET "/Accounts.json/$SB_ADMIN_EMAIL" "${admin[@]}"
@@ -390,10 +390,6 @@ assert_eq "$(jq_py 'd["status"]')" "completed" "the other account's member too"
 # Two phones in one room (the rooms of core/call/conference.c): the live
 # actions answer 200 / 204 and the rows follow; ending the room over REST
 # ends both Dials, whose action documents then run.
-# TODO(conferences): run this by default once <Dial><Conference> joins
-# rooms (when media_conference passes); until then SB_TEST_CONF_LIVE=1
-# runs it.
-[ -n "${SB_TEST_CONF_LIVE:-}" ] || { pass "live: skipped (SB_TEST_CONF_LIVE unset)"; return 0; }
 source ../media_common/lib.sh
 app_start
 doc live.xml '<Response><Dial action="/after.xml"><Conference beep="false">live</Conference></Dial></Response>'

@@ -3,9 +3,10 @@
  * under /restcomm/2012-04-24: HTTP Basic authentication, XML or JSON
  * representations, Restcomm's paging, and the resources (Accounts,
  * Applications, Clients, IncomingPhoneNumbers, Notifications, Usage
- * Records, Calls, Recordings and their media, Supervisor) and the routes
- * Lua plugins add under /Accounts/{AccountSid}/Plugins. docs/rest.md is the reference and lists where we differ from
- * Restcomm.
+ * Records, Calls, Recordings and their media, Conferences and their
+ * Participants, Supervisor) and the routes Lua plugins add under
+ * /Accounts/{AccountSid}/Plugins. docs/rest.md is the reference and lists
+ * where we differ from Restcomm.
  *
  * The module mounts one route on the caller's router and does its own
  * resource routing below it, because Restcomm lets ".json" end any path

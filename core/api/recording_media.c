@@ -331,7 +331,7 @@ static int encode_mp3(mp3_job_t *job, int wfd)
         return SB_EFORMAT;
     }
     int rc = 0;
-    int ofd = open(job->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int ofd = open(job->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (ofd < 0) {
         snprintf(job->why, sizeof job->why, "%s: %s", job->tmp, strerror(errno));
         sf_close(src);

@@ -229,6 +229,9 @@ int sb__ring_put(sb__ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
 /* Takes the next 20 ms into out. Returns 1 (complete), 0 (part of it never
  * came), -1 (no packet yet: silence). */
 int sb__ring_take(sb__ring_t *g, int16_t *out);
+/* Energy of one 20 ms frame in dBFS (-100 for digital silence): the
+ * recorders' silence timeout and the rooms' talk gate. */
+double sb__media_frame_db(const int16_t *pcm);
 
 /* ---- conference rooms (mixer.c) ---------------------------------------------- */
 
@@ -513,6 +516,9 @@ void sb__media_send_frame(sb_media_endpoint_t *ep, const uint8_t *payload,
  * phone; counts in ep's stats. */
 void sb__media_send(sb_media_endpoint_t *ep, int rtcp, const uint8_t *p,
                     size_t n);
+/* Reports a digit ep's phone sent (RFC 4733 or in-band) up to the engine's
+ * loop as events.on_dtmf, and counts it. No-op once ep is destroyed. */
+void sb__media_post_digit(sb_media_endpoint_t *ep, char digit, int duration_ms);
 /* Sends one generated telephone-event packet through ep's output stream. */
 void sb__media_send_dtmf_packet(sb_media_endpoint_t *ep, int marker,
                                 const sb__dtmf_t *ev);

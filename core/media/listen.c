@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -380,15 +379,6 @@ static void append(sb_media_rec_t *r, const int16_t *pcm, size_t n_values)
     }
 }
 
-static double frame_db(const int16_t *pcm)
-{
-    double sum = 0;
-    for (int i = 0; i < SB__FRAME_SAMPLES; i++)
-        sum += (double)pcm[i] * pcm[i];
-    double ms = sum / SB__FRAME_SAMPLES / (32768.0 * 32768.0);
-    return ms > 1e-10 ? 10.0 * log10(ms) : -100.0;
-}
-
 /* Voice or silence, against a floor that follows the quietest level: it
  * drops to any quieter frame at once (not below -70 dBFS) and rises
  * 5 dB a second, so a
@@ -396,7 +386,7 @@ static double frame_db(const int16_t *pcm)
  * keeps dipping to the floor between syllables, stays above it. */
 static int vad(sb_media_rec_t *r, const int16_t *pcm)
 {
-    double db = frame_db(pcm);
+    double db = sb__media_frame_db(pcm);
     if (db < r->floor_db)
         r->floor_db = db < VAD_FLOOR_START_DB ? VAD_FLOOR_START_DB : db;
     else
@@ -569,24 +559,12 @@ void sb__media_rec_start(sb__media_worker_t *w, sb_media_rec_t *r,
 
 /* ---- packets in ------------------------------------------------------------------- */
 
-static int on_inband_digit(void *user, const char *digits, int len)
+/* spandsp's receiver found digits (their length is not known: 0). */
+static void on_inband_digits(void *user, const char *digits, int len)
 {
     sb_media_endpoint_t *ep = user;
-    for (int i = 0; i < len && !ep->destroying; i++) {
-        ep->st.rx_dtmf++;
-        sb__media_req_t *req = SB_NEW(sb__media_req_t);
-        req->kind = SB__REQ_EV_DTMF;
-        req->ep = ep;
-        req->digit = digits[i];
-        req->duration_ms = 0;
-        sb__media_post_req(ep->engine, req);
-    }
-    return 0;
-}
-
-static void spandsp_digits(void *user, const char *digits, int len)
-{
-    on_inband_digit(user, digits, len);
+    for (int i = 0; i < len; i++)
+        sb__media_post_digit(ep, digits[i], 0);
 }
 
 void sb__media_listen_update(sb_media_endpoint_t *ep)
@@ -607,7 +585,7 @@ void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
     sb__listen_t *l = ep->lis;
     if (l && l->dtmf && ep->nego.tx_dtmf_pt < 0) {
         if (!l->rx)
-            l->rx = dtmf_rx_init(NULL, spandsp_digits, ep);
+            l->rx = dtmf_rx_init(NULL, on_inband_digits, ep);
         if (l->rx)
             dtmf_rx(l->rx, pcm, (int)n);
     }
@@ -682,6 +660,9 @@ sb_media_rec_t *sb__media_rec_new(sb_media_engine_t *e, sb__media_worker_t *cw,
     r->path = sb_xstrdup(opts->path);
     r->channels = 1;
     r->max_samples = (uint64_t)opts->max_ms * SB__RTP_CLOCK_KHZ;
+    r->silence_frames = opts->silence_ms / 20;
+    if (opts->silence_ms && r->silence_frames == 0)
+        r->silence_frames = 1;
     r->trim = opts->trim;
     r->fd = -1;
     r->q_tail = &r->q_head;
@@ -701,23 +682,10 @@ int sb_media_record_start(sb_media_endpoint_t *ep,
         return SB_ESTATE;
     if (ep->crec)
         return SB_EBUSY;
-    sb_media_rec_t *r = SB_NEW(sb_media_rec_t);
-    r->engine = ep->engine;
-    r->cw = ep->cw;
+    sb_media_rec_t *r = sb__media_rec_new(ep->engine, ep->cw, opts, cb, arg);
     r->cep = ep;
-    r->cb = cb;
-    r->arg = arg;
-    r->path = sb_xstrdup(opts->path);
     r->channels = opts->other && opts->dual ? 2 : 1;
     r->mixed = opts->other && !opts->dual;
-    r->max_samples = (uint64_t)opts->max_ms * SB__RTP_CLOCK_KHZ;
-    r->silence_frames = opts->silence_ms / 20;
-    if (opts->silence_ms && r->silence_frames == 0)
-        r->silence_frames = 1;
-    r->trim = opts->trim;
-    r->fd = -1;
-    r->q_tail = &r->q_head;
-    r->work.data = r;
     r->ring[0].prefill = r->ring[1].prefill = REC_PREFILL_SAMPLES;
     ep->crec = r;
     sb__media_msg_t *m = SB_NEW(sb__media_msg_t);

@@ -23,7 +23,6 @@
 #include "engine_int.h"
 #include "util.h"
 
-#include <math.h>
 #include <string.h>
 
 #define ROOM_PREFILL_SAMPLES 480    /* 60 ms of jitter absorbed */
@@ -140,15 +139,6 @@ void sb__media_member_gone(sb_media_endpoint_t *ep)
     member_remove(ep->w, ep->member->room, ep->member);
 }
 
-static double frame_db(const int16_t *pcm)
-{
-    int64_t sum = 0;
-    for (int i = 0; i < SB__FRAME_SAMPLES; i++)
-        sum += (int32_t)pcm[i] * pcm[i];
-    double ms = (double)sum / SB__FRAME_SAMPLES / (32768.0 * 32768.0);
-    return ms > 1e-10 ? 10.0 * log10(ms) : -100.0;
-}
-
 static int16_t clip(int32_t v)
 {
     return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
@@ -217,7 +207,7 @@ static void room_frame(sb__media_worker_t *w, sb_media_room_t *r,
         m->talking = 0;
         if (m->muted)
             continue;
-        if (frame_db(m->in) > TALK_DB)
+        if (sb__media_frame_db(m->in) > TALK_DB)
             m->hang = TALK_HANG_FRAMES;
         else if (m->hang > 0)
             m->hang--;

@@ -313,15 +313,21 @@ static void dtmf_deliver(sb_media_endpoint_t *ep, const dtmf_reports_t *r)
         req->digit = r->begin;
         sb__media_post_req(ep->engine, req);
     }
-    for (int i = 0; i < r->count && !ep->destroying; i++) {
-        ep->st.rx_dtmf++;
-        sb__media_req_t *req = SB_NEW(sb__media_req_t);
-        req->kind = SB__REQ_EV_DTMF;
-        req->ep = ep;
-        req->digit = (char)r->digit[i];
-        req->duration_ms = r->duration_ms[i];
-        sb__media_post_req(ep->engine, req);
-    }
+    for (int i = 0; i < r->count; i++)
+        sb__media_post_digit(ep, (char)r->digit[i], r->duration_ms[i]);
+}
+
+void sb__media_post_digit(sb_media_endpoint_t *ep, char digit, int duration_ms)
+{
+    if (ep->destroying)
+        return;
+    ep->st.rx_dtmf++;
+    sb__media_req_t *req = SB_NEW(sb__media_req_t);
+    req->kind = SB__REQ_EV_DTMF;
+    req->ep = ep;
+    req->digit = digit;
+    req->duration_ms = duration_ms;
+    sb__media_post_req(ep->engine, req);
 }
 
 void sb__media_flush_dtmf(sb_media_endpoint_t *ep, uint64_t now)

@@ -14,6 +14,7 @@
  */
 #include "engine_int.h"
 
+#include <math.h>
 #include <string.h>
 
 #define RING_MASK (SB__RING_SAMPLES - 1)
@@ -66,4 +67,13 @@ int sb__ring_take(sb__ring_t *g, int16_t *out)
     if (complete)
         g->started = 1;
     return g->started ? complete : -1;
+}
+
+double sb__media_frame_db(const int16_t *pcm)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < SB__FRAME_SAMPLES; i++)
+        sum += (int32_t)pcm[i] * pcm[i];
+    double ms = (double)sum / SB__FRAME_SAMPLES / (32768.0 * 32768.0);
+    return ms > 1e-10 ? 10.0 * log10(ms) : -100.0;
 }

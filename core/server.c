@@ -338,21 +338,11 @@ static void media_fetch_cancel(void *ctx, void *handle)
  * each Record then fails with a Notification, and calls go on. */
 static void make_recordings_dir(const char *dir)
 {
-    char p[4096];
-    if (dir == NULL || snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+    if (dir == NULL)
         return;
-    for (char *q = p + 1; ; q++) {
-        char c = *q;
-        if (c != '/' && c != '\0')
-            continue;
-        *q = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            sb_warn("recordings: cannot create %s: %s", p, strerror(errno));
-            return;
-        }
-        *q = c;
-        if (c == '\0')
-            break;
+    if (sb_mkdir_p(dir, 0700) != 0) {
+        sb_warn("recordings: cannot use %s: %s", dir, strerror(errno));
+        return;
     }
     struct stat st;
     if (stat(dir, &st) == 0 && (st.st_mode & 077) != 0 &&

@@ -1799,31 +1799,6 @@ static void on_scanned(uv_work_t *w, int uvst)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static int mkdir_p(const char *dir)
-{
-    char *p = sb_xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1; ; s++) {
-        if (*s == '/' || *s == '\0') {
-            char saved = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                rc = -1;
-                break;
-            }
-            *s = saved;
-            if (!saved)
-                break;
-        }
-    }
-    free(p);
-    struct stat st;
-    if (rc == 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-                    access(dir, W_OK | X_OK) != 0))
-        rc = -1;
-    return rc;
-}
-
 int sb_media_cache_new(uv_loop_t *loop, const sb_media_cache_opts_t *opts,
                        const sb_media_fetcher_t *fetcher,
                        sb_media_cache_t **out)
@@ -1848,7 +1823,7 @@ int sb_media_cache_new(uv_loop_t *loop, const sb_media_cache_opts_t *opts,
             return SB_EIO;
         }
     }
-    if (o.dir && *o.dir && mkdir_p(o.dir) != 0) {
+    if (o.dir && *o.dir && sb_mkdir_p(o.dir, 0755) != 0) {
         sb_error("media cache: cannot use directory %s: %s", o.dir,
                  strerror(errno));
         free(root);

@@ -12,6 +12,7 @@
 #include "sid.h"
 #include "timefmt.h"
 #include "crypto.h"
+#include "fs.h"
 
 #define sb_assert(cond)                                                     \
     do {                                                                    \

@@ -514,7 +514,9 @@ def bargein(rep):
     t = min(starts)
     runs = rep.get("sound_runs") or []
     for r in runs:
-        if r[0] <= t < r[1]:
+        # A run that ends at the very time the digit starts stopped with
+        # it (no delay): that is a barge-in of 0 ms, not "nothing played".
+        if r[0] <= t <= r[1]:
             return round(r[1] - t, 3), t, r
     raise ValueError("no received sound was playing when the first digit started at "
                      "%.3f s; sound runs: %s" % (t, runs))

@@ -68,9 +68,12 @@ build() { # dir, extra cmake args...
   cmake --build "$dir" -j "$JOBS"
 }
 
+# Integration tests mostly wait on the network and the 20 ms clock, so
+# twice as many run at once as there are cores; each has its own ports
+# (tests/integration/runner.sh).
 run_ctest() { # dir, ctest args...
   local dir=$1; shift
-  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@"
+  ctest --test-dir "$dir" --output-on-failure -j "${TEST_JOBS:-$((JOBS * 2))}" "$@"
 }
 
 cmd=${1:-serve}

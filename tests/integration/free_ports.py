@@ -1,23 +1,32 @@
 #!/usr/bin/env python3
-"""Prints N loopback ports that are free for both UDP and TCP right now."""
-import socket, sys
+"""Prints N loopback ports that are free for both UDP and TCP right now.
 
-def free_port():
-    while True:
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-        except OSError:
-            t.close()
-            continue
+The ports are drawn at random from 20000-32767: below Linux's ephemeral
+range (32768-60999), where sipp, rtptool and the kernel pick their own
+ports, and below the media ranges the runner hands out (40000-59999), so
+integration tests running side by side do not take each other's ports.
+"""
+import random, socket, sys
+
+LOW, HIGH = 20000, 32767
+
+def free(port):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("127.0.0.1", port))
+        u.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
         t.close(); u.close()
-        return port
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-seen = set()
+seen = []
+rng = random.SystemRandom()
 while len(seen) < n:
-    seen.add(free_port())
+    p = rng.randint(LOW, HIGH)
+    if p not in seen and free(p):
+        seen.append(p)
 print(" ".join(str(p) for p in seen))

@@ -14,6 +14,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 SB_TMP=$(mktemp -d /tmp/sb-it.XXXXXX)
 read -r SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 < <(python3 "$here/free_ports.py" 4)
+# A block of 100 media ports of its own (40000 + 100 * i), held by a lock
+# for the runner's lifetime, so tests run side by side (ctest -j) never
+# share RTP ports.
+for i in $(seq 0 199); do
+  exec {media_lock_fd}>"/tmp/sb-it-media-$i.lock"
+  if flock -n "$media_lock_fd"; then
+    SB_MEDIA_MIN=$((40000 + 100 * i))
+    break
+  fi
+  exec {media_lock_fd}>&-
+done
+[ -n "${SB_MEDIA_MIN:-}" ] || { echo "runner: no free media port block" >&2; exit 1; }
 SB_LOG=$SB_TMP/server.log
 SB_CONF=$SB_TMP/switchboard.conf.lua
 SB_DB=$SB_TMP/switchboard.db
@@ -22,7 +34,7 @@ SB_ADMIN_PASSWORD=Integration-Test-Pw1
 SB_BASE="http://127.0.0.1:$SB_HTTP_PORT/restcomm/2012-04-24"
 SB_BIN=$bin
 SB_TEST_DIR=$testdir
-export SB_TMP SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 SB_LOG SB_CONF SB_DB \
+export SB_MEDIA_MIN SB_TMP SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 SB_LOG SB_CONF SB_DB \
        SB_ADMIN_EMAIL SB_ADMIN_PASSWORD SB_BASE SB_BIN SB_TEST_DIR
 
 cat >"$SB_CONF" <<CONF
@@ -33,8 +45,8 @@ console.socket = "$SB_TMP/console.sock"
 admin.email = "$SB_ADMIN_EMAIL"
 admin.password = "$SB_ADMIN_PASSWORD"
 log.level = "debug"
-media.port_min = 40000 + ($SB_SIP_PORT % 200) * 100
-media.port_max = 40000 + ($SB_SIP_PORT % 200) * 100 + 99
+media.port_min = $SB_MEDIA_MIN
+media.port_max = $((SB_MEDIA_MIN + 99))
 CONF
 [ -f "$testdir/config.lua" ] && sed "s|@TMP@|$SB_TMP|g; s|@AUX_PORT@|$SB_AUX_PORT|g" \
   "$testdir/config.lua" >>"$SB_CONF"

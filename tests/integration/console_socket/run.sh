@@ -7,15 +7,15 @@ SOCK="$SB_TMP/console.sock"
 con() { timeout 30 "$SB_BIN" console -s "$SOCK" "$@"; }
 
 # A second server with its own ports and database but the same socket.
-read -r p1 p2 p3 < <(python3 "$SB_TEST_DIR/../free_ports.py" 3)
+read -r p1 p2 < <(python3 "$SB_TEST_DIR/../free_ports.py" 2)
 cat >"$SB_TMP/second.lua" <<CONF
 sip.listen = { "udp:127.0.0.1:$p1" }
 http.listen = "127.0.0.1:$p2"
 store.path = "$SB_TMP/second.db"
 console.socket = "$SOCK"
 admin.password = "Integration-Test-Pw1"
-media.port_min = 30000 + ($p3 % 100) * 100
-media.port_max = 30000 + ($p3 % 100) * 100 + 99
+media.port_min = $SB_MEDIA_MIN
+media.port_max = $((SB_MEDIA_MIN + 99))
 CONF
 (cd "$SB_TMP" && timeout 20 "$SB_BIN" -c "$SB_TMP/second.lua") >/dev/null 2>"$SB_TMP/second.err"
 rc=$?

@@ -57,6 +57,7 @@ plugin:hook("refer", function (ev)
   local ok, err = transferee:redirect({
     url = number.refer_url,
     method = number.refer_method,
+    peer = "keep",              -- the transferor is ended below, after the NOTIFY
     params = {
       { "ReferTarget", ev.target },
       { "Transferor", ev.transferor },

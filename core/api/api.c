@@ -164,6 +164,7 @@ static void api_really_free(sb_api_t *api)
 {
     for (int i = 0; i < api->nresources; i++)
         sb__api_resource_close((sb__api_resource_t *)api->resources[i]);
+    sb__api_calls_free(api);
     free(api);
 }
 
@@ -175,7 +176,8 @@ static void on_work(uv_work_t *w)
 
 void sb__api_release(sb_api_t *api)
 {
-    if (api->freeing && api->pending == 0 && api->plugin_pending == 0)
+    if (api->freeing && api->pending == 0 && api->plugin_pending == 0 &&
+        api->calls_pending == 0)
         api_really_free(api);
 }
 
@@ -478,8 +480,6 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
          "GET,POST", "GET,POST,PUT,DELETE", &sb__api_numbers},
         {"Accounts/{AC}/Notifications", "Accounts/{AC}/Notifications/{SID}",
          "GET", "GET", &sb__api_notifications},
-        {"Accounts/{AC}/Calls", "Accounts/{AC}/Calls/{SID}", "GET", "GET",
-         &sb__api_calls},
     };
     for (size_t i = 0; i < SB_COUNTOF(generic); i++) {
         add_route(api, generic[i].coll, generic[i].coll_methods, sb__api_collection,
@@ -493,6 +493,12 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
               sb__api_numbers_factory, &sb__api_numbers, 0);
     add_route(api, "Accounts/{AC}/IncomingPhoneNumbers/Mobile", "GET,POST",
               sb__api_numbers_factory, &sb__api_numbers, 0);
+    /* Calls: the records, listed from the store; created and changed
+     * through the call manager. */
+    add_route(api, "Accounts/{AC}/Calls", "GET,POST", sb__api_calls_collection,
+              &sb__api_calls, 0);
+    add_route(api, "Accounts/{AC}/Calls/{SID}", "GET,POST", sb__api_calls_item,
+              &sb__api_calls, 0);
     add_route(api, "Accounts/{AC}/Calls/{SUB}/Notifications", "GET",
               sb__api_call_notifications, &sb__api_notifications, 0);
     /* Recordings: the list is generic; the item also serves the media

@@ -224,6 +224,9 @@ struct sb_api_s {
     sb_api_plugin_cb plugin_cb;     /* plugin routes (plugins.c), or NULL */
     void *plugin_arg;
     int plugin_pending;             /* plugin requests not answered yet */
+    int calls_pending;              /* call modifications not answered */
+    struct sb__api_rate_s *call_rates[64];  /* POST Calls per account
+                                       (calls.c), hashed by SID */
     const char *recordings_dir;     /* borrowed (sb_api_use_recordings) */
     struct sb__api_mp3_job_s *mp3_jobs; /* MP3 conversions running
                                        (recording_media.c) */
@@ -368,6 +371,11 @@ extern sb__api_resource_t sb__api_participants;
 
 /* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
 void sb__api_supervisor(sb__api_ctx_t *ctx);
+/* calls.c: GET lists, POST creates a call; GET one, POST modifies it. */
+void sb__api_calls_collection(sb__api_ctx_t *ctx);
+void sb__api_calls_item(sb__api_ctx_t *ctx);
+/* Frees what calls.c keeps (the per-account rates). */
+void sb__api_calls_free(sb_api_t *api);
 
 /* numbers.c: GET/POST IncomingPhoneNumbers/{Local,TollFree,Mobile}. */
 void sb__api_numbers_factory(sb__api_ctx_t *ctx);

@@ -440,13 +440,13 @@ static void page_view(sb__api_ctx_t *ctx, const sb__api_page_t *pg, page_view_t 
     page_uri(ctx, &b, 0, pg->size, NULL);
     v->first = sb_buf_steal(&b);
     if (pg->page == 0) {
-        v->prev = sb_xstrdup("null");
+        v->prev = NULL;         /* JSON null; XML "null" */
     } else {
         page_uri(ctx, &b, pg->page - 1, pg->size, NULL);
         v->prev = sb_buf_steal(&b);
     }
     if (pg->page >= pg->numpages) {
-        v->next = sb_xstrdup("null");
+        v->next = NULL;
     } else {
         page_uri(ctx, &b, pg->page + 1, pg->size, pg->shown ? pg->last_sid : NULL);
         v->next = sb_buf_steal(&b);
@@ -480,7 +480,7 @@ char *sb__api_page_xml_attrs(sb__api_ctx_t *ctx, const sb__api_page_t *pg)
     const char *vals[] = {v.uri, v.first, v.prev, v.next, v.last};
     for (size_t i = 0; i < SB_COUNTOF(names); i++) {
         sb_buf_printf(&b, " %s=\"", names[i]);
-        sb__api_xml_escape(&b, vals[i]);
+        sb__api_xml_escape(&b, vals[i] ? vals[i] : "null");
         sb_buf_putc(&b, '"');
     }
     page_view_free(&v);

@@ -107,6 +107,7 @@ sb_call_t *sb__call_new(sb_call_mgr_t *mgr, sb_call_dir_t dir)
 /* ---- accessors ----------------------------------------------------------------- */
 
 const char *sb_call_sid(const sb_call_t *call) { return call->sid; }
+const char *sb_call_account(const sb_call_t *call) { return call->account_sid; }
 sb_call_status_t sb_call_status(const sb_call_t *call) { return call->status; }
 int sb_call_alive(const sb_call_t *call) { return !call->over; }
 
@@ -210,6 +211,11 @@ void sb__call_save(sb_call_t *call)
     sb_store_cdr_put(mgr->store, &c);
 }
 
+void sb_call_mgr_flush(sb_call_mgr_t *mgr)
+{
+    sb__call_cdr_flush(mgr);
+}
+
 void sb__call_cdr_flush(sb_call_mgr_t *mgr)
 {
     if (!mgr->cdr_batch)
@@ -267,6 +273,8 @@ static void call_over(sb_call_t *call)
     call->end_ms = sb__call_now_ms();
     sb_call_ref(call);          /* until the end of this function */
 
+    if (call->orig)
+        sb__call_orig_over(call);
     if (call->leg) {
         sb_sip_leg_t *leg = call->leg;
         call->leg = NULL;

@@ -107,6 +107,16 @@ void sb_call_on_media_dtmf_begin(struct sb_media_endpoint_s *ep, char digit,
 
 /* ---- the application runner (RCML sessions) -------------------------------- */
 
+/* An RCML document already fetched (a REST redirect fetches before it
+ * swaps): the application's first request is not sent again. */
+typedef struct sb_call_doc_s {
+    int status;                 /* its HTTP status (2xx) */
+    const char *body;
+    size_t body_len;
+    const char *content_type;   /* may be NULL */
+    const char *url;            /* final URL, after HTTP redirects */
+} sb_call_doc_t;
+
 /* An application to run on a call. Borrowed for the start call. */
 typedef struct sb_call_app_s {
     const char *url;
@@ -116,6 +126,8 @@ typedef struct sb_call_app_s {
     const sb_call_pair_t *params;   /* extra request parameters, kept on
                                        every request of the session */
     size_t param_count;
+    const sb_call_doc_t *document;  /* the first document, fetched
+                                       already; NULL: fetch url */
 } sb_call_app_t;
 
 /* How the manager drives RCML sessions without knowing Lua. */
@@ -506,6 +518,90 @@ int sb_call_dial(sb_call_t *call, const sb_call_dial_opts_t *opts,
 /* Stops a dial: its legs are ended (CANCEL or BYE) and cb never fires. */
 void sb_call_dial_cancel(sb_call_dial_t *d);
 
+/* ---- calls created over REST (originate.c) --------------------------------- */
+
+/* Where a created call goes: the To of POST Calls parsed. */
+typedef struct sb_call_target_s {
+    sb_dial_kind_t kind;
+    char dest[512];             /* number, Client login, or "sip:..." URI */
+    sb_call_pair_t headers[SB_DIAL_MAX_HEADERS];   /* owned X- headers */
+    size_t header_count;
+} sb_call_target_t;
+
+/* Parses To: "client:alice", a SIP URI ("sip:bob@host", or anything with
+ * '@'), or a number; each optionally followed by "?X-Header=value&..."
+ * (form-encoded custom INVITE headers, X- only). Returns 0 and *out
+ * (release with sb_call_target_clear), or SB_EINVAL. */
+int sb_call_parse_target(const char *to, sb_call_target_t *out);
+void sb_call_target_clear(sb_call_target_t *t);
+
+/* Borrowed for sb_call_create (copied). */
+typedef struct sb_call_create_opts_s {
+    const char *account_sid;
+    const char *from;           /* the caller ID: From's user part */
+    sb_call_target_t target;
+    const char *url;            /* the application, fetched at the answer */
+    const char *method;         /* NULL: POST */
+    const char *fallback_url;
+    const char *fallback_method;
+    const char *status_callback;
+    const char *status_callback_method;
+    unsigned status_events;     /* SB_DIAL_EV_*; 0: completed only */
+    int timeout_s;              /* ring time; 0: 60 */
+    const char *username;       /* digest credentials for a SIP target */
+    const char *password;
+    const char *send_digits;    /* played as tones at the answer, before
+                                   the Url is fetched; 'w' waits 0.5 s */
+} sb_call_create_opts_t;
+
+/* Creates an outbound-api call (status queued) and sends its INVITEs:
+ * the number through sip.outbound_proxy, every registered contact of the
+ * Client (the first to answer wins), or the SIP URI. When it is answered
+ * the application at url runs on it. Returns 0 and the call's SID in sid
+ * (the call may already have failed by the time the caller looks, e.g.
+ * a Client with no registration), SB_ENOENT (the Client is not one of
+ * the account's), SB_EBUSY (admission control refused it), SB_EINVAL,
+ * SB_ESTATE (shutting down). */
+int sb_call_create(sb_call_mgr_t *mgr, const sb_call_create_opts_t *o,
+                   char sid[SB_SID_SIZE]);
+
+/* ---- live call modification (modify.c) -------------------------------------- */
+
+/* Borrowed for sb_call_modify_url (copied). */
+typedef struct sb_call_modify_opts_s {
+    const char *url;
+    const char *method;             /* NULL: POST */
+    const char *fallback_url;       /* tried when url gives no document */
+    const char *fallback_method;
+    const char *status_callback;    /* replaces the call's, when set */
+    const char *status_callback_method;
+    int move_connected;             /* the bridged leg runs url too
+                                       (else it is hung up) */
+} sb_call_modify_opts_t;
+
+/* err 0: the new application runs; else why (one line) says what failed
+ * (the call is as it was unless err is SB_EHANGUP). */
+typedef void (*sb_call_modify_cb)(int err, const char *why, void *arg);
+
+/* Fetches o->url (then o->fallback_url) with the call's parameters and,
+ * once a document arrived, runs it on the call in place of its current
+ * application (sb_call_redirect with that document). A failed fetch
+ * writes a Notification and leaves the call alone. cb fires once, later.
+ * Returns 0; 1 when it was applied at once without cb (a created call not
+ * answered yet: it will fetch the new url at the answer); SB_EBUSY (a
+ * modification is under way), SB_EHANGUP, SB_EINVAL, SB_ESTATE. */
+int sb_call_modify_url(sb_call_t *call, const sb_call_modify_opts_t *o,
+                       sb_call_modify_cb cb, void *arg);
+
+/* Mutes or unmutes the call: what its phone says no longer reaches the
+ * call it is bridged to, or its conference. Returns 0 or SB_EHANGUP. */
+int sb_call_mute(sb_call_t *call, int muted);
+int sb_call_muted(const sb_call_t *call);
+/* 1 while sb_call_modify_url is fetching for the call. */
+int sb_call_modifying(const sb_call_t *call);
+/* Returns borrowed account SID of the call. */
+const char *sb_call_account(const sb_call_t *call);
+
 /* ---- bridges and new applications (transfer.c) ---------------------------- */
 
 /* These change what a call is connected to; each completes later, from
@@ -520,11 +616,24 @@ void sb_call_dial_cancel(sb_call_dial_t *d);
 int sb_call_unbridge(sb_call_t *call, sb_call_done_cb cb, void *arg,
                      sb_call_req_t **req);
 
+/* What a redirect does with the call at the other end of a bridge. */
+typedef enum {
+    SB_REDIRECT_HANGUP_PEER = 0,    /* it is hung up (Restcomm's live call
+                                       modification without
+                                       MoveConnectedCallLeg) */
+    SB_REDIRECT_KEEP_PEER,          /* it stays up, unbridged, as it is
+                                       (a transfer ends it itself) */
+    SB_REDIRECT_MOVE_PEER           /* it runs the same application too
+                                       (fetched with its own parameters) */
+} sb_call_peer_mode_t;
+
 /* Runs app on call from now on: unbridges it, stops its current
  * application (without hanging up) and starts app (CallStatus is the
- * call's, e.g. in-progress). cb gets 0 once the new application started. */
+ * call's, e.g. in-progress); the call it was bridged to is dealt with as
+ * peer says. cb gets 0 once the new application started. */
 int sb_call_redirect(sb_call_t *call, const sb_call_app_t *app,
-                     sb_call_done_cb cb, void *arg, sb_call_req_t **req);
+                     sb_call_peer_mode_t peer, sb_call_done_cb cb, void *arg,
+                     sb_call_req_t **req);
 
 /* Connects a and b (unbridging each first); cb fires when one of them
  * ends, after the other was hung up too (0), or SB_EHANGUP when one was
@@ -616,6 +725,10 @@ void sb_call_mgr_stats(const sb_call_mgr_t *mgr, sb_call_stats_t *out);
  * non-zero. */
 void sb_call_mgr_each(sb_call_mgr_t *mgr,
                       int (*each)(sb_call_t *call, void *arg), void *arg);
+
+/* Commits the call records written so far (a REST answer that reads
+ * them back needs them). */
+void sb_call_mgr_flush(sb_call_mgr_t *mgr);
 
 /* Returns borrowed live call with this SID, or NULL. */
 sb_call_t *sb_call_mgr_find(sb_call_mgr_t *mgr, const char *sid);

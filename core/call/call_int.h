@@ -155,6 +155,11 @@ struct sb_call_s {
 
     sb_call_req_t *bridge_req;      /* sb_call_bridge waiting for the end */
 
+    struct orig_s *orig;            /* a created call until it is answered
+                                       (originate.c) */
+    int muted;                      /* Mute=true (modify.c) */
+    int modifying;                  /* a REST modification is under way */
+
     /* REFER parameters (issue 9), NULL when none. */
     char *refer_target;
     char *transferor;
@@ -275,6 +280,16 @@ void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev);
 /* The call is over: a bridge waiting on it completes. */
 void sb__call_bridge_over(sb_call_t *call);
 
+/* originate.c */
+/* The call is over: forks still ringing are cancelled. */
+void sb__call_orig_over(sb_call_t *call);
+/* A created call not answered yet will run this application instead. */
+void sb__call_orig_set_app(sb_call_t *call, const char *url, const char *method,
+                           const char *fallback_url, const char *fallback_method);
+
+/* conference.c, for modify.c: mutes the call in its room. */
+int sb__call_conference_mute(sb_call_t *call, int muted);
+
 /* statuscb.c */
 /* Requests a Dial's action for a caller that hung up while bridged (fire
  * and forget): call's standard parameters with CallStatus=completed, then
@@ -291,6 +306,10 @@ void sb__call_dial_action(sb_call_t *call, const char *url, const char *method,
 void sb__call_action_after_hangup(sb_call_t *call, const char *what,
                                   const char *url, const char *method,
                                   const sb_http_params_t *extra);
+/* Adds the call's standard voice parameters (as call:params() gives
+ * them; CallStatus is status unless NULL) to out. */
+void sb__call_voice_params(sb_call_t *call, const char *status,
+                           sb_http_params_t *out);
 /* The same with the call's status as it is (status NULL) or status. */
 void sb__call_request(sb_call_t *call, const char *what, const char *url,
                       const char *method, const sb_http_params_t *extra,

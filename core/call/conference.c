@@ -512,6 +512,15 @@ int sb_call_conf_mute(sb_call_mgr_t *mgr, const char *account_sid,
     return 0;
 }
 
+int sb__call_conference_mute(sb_call_t *call, int muted)
+{
+    member_t *m = call->conf_member;
+    if (m == NULL || m->left)
+        return SB_ENOENT;
+    return sb_call_conf_mute(call->mgr, m->conf->account_sid, m->conf->sid,
+                             call->sid, muted);
+}
+
 int sb_call_conf_hold(sb_call_mgr_t *mgr, const char *account_sid,
                       const char *conf_sid, const char *call_sid, int hold,
                       const char *hold_url)

@@ -73,7 +73,11 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
                        call->forwarded_from ? call->forwarded_from : "null");
     if (call->parent_sid[0])
         sb_http_params_add(&p, "ParentCallSid", call->parent_sid);
-    sb_http_params_add(&p, "CallStatus", event_name(event));
+    /* The last event names how the call ended: completed, or busy,
+     * no-answer, failed, canceled for a call that never talked. */
+    sb_http_params_add(&p, "CallStatus",
+                       event == SB_DIAL_EV_COMPLETED && call->over
+                           ? sb_call_status_name(call->status) : event_name(event));
     if (event == SB_DIAL_EV_COMPLETED) {
         int64_t d = call->answer_ms > 0 && call->end_ms > 0
                         ? (call->end_ms - call->answer_ms + 500) / 1000 : 0;
@@ -103,23 +107,28 @@ void sb__call_status_callback(sb_call_t *call, unsigned event)
     sb_http_params_free(&p);
 }
 
-void sb__call_request(sb_call_t *call, const char *what, const char *url,
-                      const char *method, const sb_http_params_t *extra,
-                      const char *status)
+void sb__call_voice_params(sb_call_t *call, const char *status,
+                           sb_http_params_t *out)
 {
-    if (call->mgr->http == NULL || url == NULL || !*url)
-        return;
-    /* The standard parameters (as call:params() gives them). */
     sb_rcml_call_info_t ci;
     sb_call_rcml_info(call, &ci);
     if (status)
         ci.call_status = status;
     sb_rcml_params_t rp = SB_RCML_PARAMS_INIT;
     sb_rcml_voice_params(&ci, &rp);
-    sb_http_params_t p = SB_HTTP_PARAMS_INIT;
     for (size_t k = 0; k < rp.count; k++)
-        sb_http_params_add(&p, rp.items[k].name, rp.items[k].value);
+        sb_http_params_add(out, rp.items[k].name, rp.items[k].value);
     sb_rcml_params_free(&rp);
+}
+
+void sb__call_request(sb_call_t *call, const char *what, const char *url,
+                      const char *method, const sb_http_params_t *extra,
+                      const char *status)
+{
+    if (call->mgr->http == NULL || url == NULL || !*url)
+        return;
+    sb_http_params_t p = SB_HTTP_PARAMS_INIT;
+    sb__call_voice_params(call, status, &p);
     for (size_t k = 0; extra && k < extra->count; k++)
         sb_http_params_add(&p, extra->items[k].name, extra->items[k].value);
 

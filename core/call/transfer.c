@@ -260,6 +260,24 @@ static void unbridge_now(sb_call_t *call)
     }
 }
 
+/* Stops call's application (without hanging up) and starts app on it; a
+ * start that fails hangs the call up. Returns the runner's code. */
+static int start_app_on(sb_call_t *call, const sb_call_app_t *app)
+{
+    sb_call_mgr_t *mgr = call->mgr;
+    if (call->session && mgr->runner) {
+        void *s = call->session;
+        mgr->runner->stop(mgr->runner_arg, s);
+        sb_call_app_detach(call, s);
+    }
+    if (call->over || mgr->runner == NULL)
+        return SB_ESTATE;
+    int rc = mgr->runner->start(mgr->runner_arg, call, app);
+    if (rc != 0)
+        sb_call_hangup(call);
+    return rc;
+}
+
 /* A request of this file: what to do when the deferred queue runs it. */
 typedef struct op_s {
     sb_call_req_t req;          /* first: handed out as sb_call_req_t */
@@ -268,6 +286,9 @@ typedef struct op_s {
     sb_call_pair_t *params;     /* redirect: the application, copied */
     size_t nparams;
     char *url, *method, *fallback_url, *fallback_method;
+    sb_call_peer_mode_t peer_mode;  /* redirect */
+    int has_doc;                /* redirect: doc holds the first document */
+    sb_call_doc_t doc;          /* its strings owned */
     int cancelled;
     int waiting;                /* bridge: connected, waiting for the end */
 } op_t;
@@ -283,6 +304,11 @@ static void op_free(op_t *o)
     free(o->method);
     free(o->fallback_url);
     free(o->fallback_method);
+    if (o->has_doc) {
+        free((char *)o->doc.body);
+        free((char *)o->doc.content_type);
+        free((char *)o->doc.url);
+    }
     sb_call_unref(o->req.call);
     free(o);
 }
@@ -308,33 +334,42 @@ static void op_run(void *arg)
         op_complete(o, SB_EHANGUP);
         return;
     }
-    sb_call_mgr_t *mgr = call->mgr;
     switch (o->kind) {
     case OP_UNBRIDGE:
         unbridge_now(call);
         op_complete(o, 0);
         return;
     case OP_REDIRECT: {
+        /* The other end of its bridge, whatever made it (a Dial, either
+         * side, or sb_call_bridge). */
+        sb_call_t *other = call->peer;
+        if (other)
+            sb_call_ref(other);
         unbridge_now(call);
-        if (call->session && mgr->runner) {
-            void *s = call->session;
-            mgr->runner->stop(mgr->runner_arg, s);
-            sb_call_app_detach(call, s);
-        }
-        int rc = SB_ESTATE;
-        if (!call->over && mgr->runner) {
-            sb_call_app_t app = {
-                .url = o->url,
-                .method = o->method,
-                .fallback_url = o->fallback_url,
-                .fallback_method = o->fallback_method,
-                .params = o->params,
-                .param_count = o->nparams,
-            };
+        sb_call_app_t app = {
+            .url = o->url,
+            .method = o->method,
+            .fallback_url = o->fallback_url,
+            .fallback_method = o->fallback_method,
+            .params = o->params,
+            .param_count = o->nparams,
+            .document = o->has_doc ? &o->doc : NULL,
+        };
+        int rc = start_app_on(call, &app);
+        if (rc == 0)
             sb_log_call(SB_LOG_INFO, call->sid, "call: redirected to %s", o->url);
-            rc = mgr->runner->start(mgr->runner_arg, call, &app);
-            if (rc != 0)
-                sb_call_hangup(call);
+        if (other) {
+            if (!other->over && o->peer_mode == SB_REDIRECT_HANGUP_PEER) {
+                sb_log_call(SB_LOG_INFO, other->sid,
+                            "call: the other leg was redirected; hanging up");
+                sb_call_hangup(other);
+            } else if (!other->over && o->peer_mode == SB_REDIRECT_MOVE_PEER) {
+                app.document = NULL;    /* fetched again with its own SID */
+                if (start_app_on(other, &app) == 0)
+                    sb_log_call(SB_LOG_INFO, other->sid,
+                                "call: moved with %s to %s", call->sid, o->url);
+            }
+            sb_call_unref(other);
         }
         op_complete(o, call->over && rc == 0 ? SB_EHANGUP : rc);
         return;
@@ -423,7 +458,8 @@ int sb_call_unbridge(sb_call_t *call, sb_call_done_cb cb, void *arg,
 }
 
 int sb_call_redirect(sb_call_t *call, const sb_call_app_t *app,
-                     sb_call_done_cb cb, void *arg, sb_call_req_t **req)
+                     sb_call_peer_mode_t peer, sb_call_done_cb cb, void *arg,
+                     sb_call_req_t **req)
 {
     if (call->over)
         return SB_EHANGUP;
@@ -436,6 +472,19 @@ int sb_call_redirect(sb_call_t *call, const sb_call_app_t *app,
     o->fallback_method = sb_xstrdup(app->fallback_method);
     o->params = sb__call_pairs_dup(app->params, app->param_count);
     o->nparams = app->param_count;
+    o->peer_mode = peer;
+    if (app->document) {
+        const sb_call_doc_t *d = app->document;
+        o->has_doc = 1;
+        o->doc.status = d->status;
+        char *body = sb_xmalloc(d->body_len + 1);
+        memcpy(body, d->body, d->body_len);
+        body[d->body_len] = '\0';
+        o->doc.body = body;
+        o->doc.body_len = d->body_len;
+        o->doc.content_type = sb_xstrdup(d->content_type);
+        o->doc.url = sb_xstrdup(d->url ? d->url : app->url);
+    }
     sb__call_defer(call->mgr, op_run, o);
     *req = &o->req;
     return 0;

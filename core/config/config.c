@@ -81,6 +81,8 @@ static const keydef_t schema[] = {
      "new inbound calls per second, 0 for no limit"},
     {"calls", "max_load", T_INT, OFF(calls_max_load), 0, 99,
      "percent of the event loop busy, 0 for no limit"},
+    {"calls", "api_rate", T_INT, OFF(calls_api_rate), 0, 1000000,
+     "calls an account may create over REST per second, 0 for no limit"},
     {"media", "port_min", T_INT, OFF(media_port_min), 1024, 65534, "UDP port"},
     {"media", "port_max", T_INT, OFF(media_port_max), 1025, 65535, "UDP port"},
     {"media", "timeout", T_INT, OFF(media_timeout_s), 1, 86400, "seconds"},
@@ -154,6 +156,7 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->admin_email = sb_xstrdup("administrator@company.com");
     cfg->log_level = SB_LOG_INFO;
     cfg->refer_notify = 1;
+    cfg->calls_api_rate = 50;
     cfg->media_port_min = 20000;
     cfg->media_port_max = 30000;
     cfg->media_timeout_s = 60;

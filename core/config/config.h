@@ -77,6 +77,8 @@ typedef struct sb_config_s {
     int calls_max_concurrent;   /* live calls */
     int calls_max_rate;         /* new inbound calls per second */
     int calls_max_load;         /* percent of the loop's time busy */
+    int calls_api_rate;         /* calls one account creates over REST
+                                   per second (POST Calls) */
 
     /* media.* */
     int media_port_min;         /* default 20000 */

@@ -630,6 +630,21 @@ int sb_lua_session_start_rcml(sb_lua_session_t *s, void *call,
         lua_pushnumber(co, app->timeout_ms / 1000.0);
         lua_setfield(co, -2, "timeout");
     }
+    if (app->doc_body) {
+        /* As host.fetch answers: { status, body, content_type, url }. */
+        lua_createtable(co, 0, 4);
+        lua_pushinteger(co, app->doc_status);
+        lua_setfield(co, -2, "status");
+        lua_pushlstring(co, app->doc_body, app->doc_len);
+        lua_setfield(co, -2, "body");
+        if (app->doc_type) {
+            lua_pushstring(co, app->doc_type);
+            lua_setfield(co, -2, "content_type");
+        }
+        lua_pushstring(co, app->doc_url ? app->doc_url : app->url);
+        lua_setfield(co, -2, "url");
+        lua_setfield(co, -2, "document");
+    }
     SB_LUA_UNCAPPED_END(s->rt);
     return sb_lua_session_start(s, 2);
 }

@@ -411,6 +411,10 @@ static int start_redirect(lua_State *L, sb_call_t *call, req_op_t *r)
         }
     }
     lua_pop(L, 1);
+    static const char *const peers[] = {"hangup", "keep", "move", NULL};
+    lua_getfield(L, 2, "peer");
+    int peer = luaL_checkoption(L, -1, "hangup", peers);
+    lua_pop(L, 1);
     sb_call_app_t app = {
         .url = url,
         .method = opt_string(L, 2, "method"),
@@ -419,15 +423,22 @@ static int start_redirect(lua_State *L, sb_call_t *call, req_op_t *r)
         .params = params,
         .param_count = n,
     };
-    return sb_call_redirect(call, &app, on_req_done, r, &r->req);
+    return sb_call_redirect(call, &app, peer == 1 ? SB_REDIRECT_KEEP_PEER
+                                        : peer == 2 ? SB_REDIRECT_MOVE_PEER
+                                                    : SB_REDIRECT_HANGUP_PEER,
+                            on_req_done, r, &r->req);
 }
 
 /* call:redirect{ url =, method = "POST", fallback_url =, fallback_method =,
- *                params = { {name, value}, ... } }
+ *                params = { {name, value}, ... }, peer = "hangup" }
  * Context: a session. New RCML on the call from now on: it is taken out of
- * its bridge, its current application stops (nobody is hung up) and the
- * document at url runs with the call's parameters plus params, on every
- * request of that session. Returns true once it started, or nil, reason. */
+ * its bridge, its current application stops and the document at url runs
+ * with the call's parameters plus params, on every request of that
+ * session. The call it was bridged to is hung up (peer = "hangup", as
+ * Restcomm's live call modification does), left up and alone ("keep":
+ * a transfer handler that ends it itself), or runs the same url too
+ * ("move": MoveConnectedCallLeg). Returns true once it started, or nil,
+ * reason. */
 int sb__lua_call_redirect(lua_State *L)
 {
     return req_start(L, real_call(L, 1, "call:redirect"), start_redirect);
@@ -646,6 +657,13 @@ static int run_start(void *arg, sb_call_t *call, const sb_call_app_t *app)
         .fallback_method = app->fallback_method,
         .extra = app->param_count ? &extra : NULL,
     };
+    if (app->document) {
+        la.doc_status = app->document->status;
+        la.doc_body = app->document->body;
+        la.doc_len = app->document->body_len;
+        la.doc_type = app->document->content_type;
+        la.doc_url = app->document->url;
+    }
     rc = sb_lua_session_start_rcml(r->s, call, &sb_lua_real_call_ops, &la);
     sb_rcml_params_free(&extra);
     if (rc != 0) {

@@ -341,6 +341,13 @@ typedef struct sb_lua_app_s {
     const char *fallback_method;    /* NULL: POST */
     const sb_rcml_params_t *extra;  /* added to every request, or NULL */
     int timeout_ms;                 /* per fetch; 0: 10000 */
+    /* The first document, already fetched (doc_body not NULL): the
+     * interpreter runs it instead of requesting url. */
+    int doc_status;
+    const char *doc_body;
+    size_t doc_len;
+    const char *doc_type;           /* Content-Type or NULL */
+    const char *doc_url;            /* final URL or NULL: url */
 } sb_lua_app_t;
 
 /* Pushes switchboard.host.run_rcml, the call and the app table on the

@@ -692,6 +692,16 @@ int sb_media_endpoint_stop(sb_media_endpoint_t *ep)
     return 0;
 }
 
+int sb_media_endpoint_mute(sb_media_endpoint_t *ep, int muted)
+{
+    if (ep->cdestroying)
+        return SB_ESTATE;
+    sb__media_msg_t *m = msg_new(SB__MSG_MUTE, ep);
+    m->u.room.flag = muted != 0;
+    post(ep, m);
+    return 0;
+}
+
 /* ---- stats, destroy -------------------------------------------------------------- */
 
 void sb_media_endpoint_stats(const sb_media_endpoint_t *ep,

@@ -74,6 +74,7 @@ typedef enum {
     SB__MSG_DTMF,               /* RFC 4733 digits */
     SB__MSG_PLAY,               /* queue a source */
     SB__MSG_STOP,               /* stop playing, empty the queue */
+    SB__MSG_MUTE,               /* relay nothing of what the phone says */
     SB__MSG_MIGRATE,            /* move ep to another worker */
     SB__MSG_LISTEN,             /* in-band DTMF, tap (listen.c) */
     SB__MSG_REC_START,          /* attach a recorder */
@@ -119,7 +120,7 @@ typedef struct sb__media_msg_s {
         } rec;
         struct {
             sb_media_room_t *room;
-            int flag;               /* JOIN/MUTE: muted */
+            int flag;               /* JOIN/MUTE (and endpoint MUTE): muted */
             sb__play_item_t *play;  /* PLAY */
             sb_media_rec_t *rec;    /* RECORD */
         } room;
@@ -289,6 +290,7 @@ struct sb_media_endpoint_s {
     int can_send;               /* ... and the phone wants media */
     int timed_out;
     int playing;                /* a source replaces the relayed audio */
+    int muted;                  /* its phone's audio is not relayed */
     uint64_t last_rx_ms;
     sb__txq_t *txq_head;        /* RTP packets waiting for POLLOUT */
     sb__txq_t **txq_tail;

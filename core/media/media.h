@@ -204,6 +204,11 @@ int sb_media_connect(sb_media_endpoint_t *a, sb_media_endpoint_t *b,
 int sb_media_disconnect(sb_media_endpoint_t *ep, sb_media_done_cb cb,
                         void *arg);
 
+/* Mutes (or unmutes) ep's phone in its bridge: the audio it sends is no
+ * longer relayed to the peer (its digits still are; a room has its own
+ * mute, sb_media_room_mute). Returns 0 or SB_ESTATE (being destroyed). */
+int sb_media_endpoint_mute(sb_media_endpoint_t *ep, int muted);
+
 /* Returns borrowed: the endpoint ep is bridged to, or NULL. */
 sb_media_endpoint_t *sb_media_endpoint_peer(const sb_media_endpoint_t *ep);
 

@@ -487,7 +487,7 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
         if (ep->listening)
             sb__media_listen_packet(ep, &h, p + h.payload_off, h.payload_len,
                                     kind == SB__PT_PCMA);
-        if (!relay || q->nego.codec == SB_MEDIA_CODEC_NONE)
+        if (!relay || ep->muted || q->nego.codec == SB_MEDIA_CODEC_NONE)
             return;
         sb_media_codec_t from = kind == SB__PT_PCMU ? SB_MEDIA_PCMU
                                                     : SB_MEDIA_PCMA;

@@ -376,6 +376,9 @@ static void handle_now(sb__media_worker_t *w, sb__media_msg_t *m)
     case SB__MSG_STOP:
         sb__media_play_stop(ep, SB_ECANCELED);
         break;
+    case SB__MSG_MUTE:
+        ep->muted = m->u.room.flag;
+        break;
     case SB__MSG_LISTEN:
         if (!ep->destroying)
             sb__media_listen_set(ep, &m->u.listen);

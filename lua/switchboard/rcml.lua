@@ -188,10 +188,14 @@ local function attempt(s, url, method, params)
     return nil, codes.INVALID_URL, ("invalid URL '%s'"):format(tostring(url))
   end
   url = uri.strip_fragment(url)
-  local res, reason, detail = s.host.fetch({
-    url = url, method = method, params = params, timeout = s.timeout,
-    max_bytes = s.max_bytes,
-  })
+  local res, reason, detail = s.document, nil, nil
+  s.document = nil
+  if not res then
+    res, reason, detail = s.host.fetch({
+      url = url, method = method, params = params, timeout = s.timeout,
+      max_bytes = s.max_bytes,
+    })
+  end
   if not res then
     if reason == "hangup" then
       return nil, "hangup"
@@ -657,7 +661,8 @@ end
 
 -- Runs app on call. app: { url, method = "POST", fallback_url,
 -- fallback_method = "POST", params (extra parameters on every request),
--- timeout (seconds), max_redirects }.
+-- timeout (seconds), max_redirects, document (the first response,
+-- fetched already, as host.fetch returns it) }.
 -- Returns "completed" (the document ended or a verb ended the call),
 -- "hangup" (the call ended under it) or "failed" (notified, hung up).
 function rcml.run(call, host, app)
@@ -668,6 +673,9 @@ function rcml.run(call, host, app)
     max_bytes = rcml.MAX_DOCUMENT_BYTES,
     max_redirects = app.max_redirects or rcml.MAX_REDIRECTS,
     redirects = 0,
+    -- A first document fetched already (a REST redirect fetches it
+    -- before it swaps the application in): the first attempt uses it.
+    document = type(app.document) == "table" and app.document or nil,
   }
   if type(app.url) ~= "string" or app.url == "" then
     notify(s, codes.INVALID_URL, "error", "no application URL")

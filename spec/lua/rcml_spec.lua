@@ -142,6 +142,30 @@ describe("switchboard.rcml", function ()
     end
   end)
 
+  describe("a first document fetched already (REST live call modification)", function ()
+    it("runs it without requesting the Url again", function ()
+      local host = host_with({ [APP] = doc("<Hangup/>") })
+      local call = fake_call.new()
+      local r = rcml.run(call, host, { url = APP, document = {
+        status = 200, body = doc("<Pause/>"), content_type = "text/xml", url = APP,
+      } })
+      assert.are.equal("completed", r)
+      assert.are.same({}, host:urls())
+      assert.are.same({ "pause", "hangup" }, call:action_names())
+    end)
+
+    it("resolves the next document against the fetched one's final URL", function ()
+      local moved = "http://moved.test/app/first.xml"
+      local host = host_with({ ["http://moved.test/app/next.xml"] = doc("<Hangup/>") })
+      local r = rcml.run(fake_call.new(), host, { url = APP, document = {
+        status = 200, body = doc("<Redirect>next.xml</Redirect>"),
+        content_type = "text/xml", url = moved,
+      } })
+      assert.are.equal("completed", r)
+      assert.are.same({ "http://moved.test/app/next.xml" }, host:urls())
+    end)
+  end)
+
   describe("fallback URL", function ()
     local FB = "http://fallback.test/fb.xml"
 

@@ -111,6 +111,20 @@ uas_start() {
     -timeout 40s -timeout_error -trace_err -error_file "$SB_TMP/$name.err" \
     -trace_msg -message_file "$SB_TMP/$name.msg" "$@" >"$SB_TMP/$name.out" 2>&1 &
   SIPP_PIDS[$name]=$!
+  # Until sipp holds its port, an INVITE sent there is lost (ICMP): wait
+  # for the port in /proc/net/udp (looked at, never bound, so sipp's own
+  # bind cannot lose a race with the check).
+  python3 - "$port" <<'PY' || echo "uas_start: sipp is not listening on $port" >&2
+import sys, time
+want = ":%04X" % int(sys.argv[1])
+end = time.time() + 5
+while time.time() < end:
+    with open("/proc/net/udp") as f:
+        if any(line.split()[1].endswith(want) for line in list(f)[1:]):
+            sys.exit(0)
+    time.sleep(0.02)
+sys.exit(1)
+PY
 }
 
 uas_wait() {

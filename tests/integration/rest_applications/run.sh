@@ -125,7 +125,7 @@ assert_eq "$(jq_py 'd["page_size"]')" "3" "page_size"
 assert_eq "$(jq_py 'd["start"]')" "0" "start"
 assert_eq "$(jq_py 'd["end"]')" "2" "end"
 assert_eq "$(jq_py 'len(d["applications"])')" "3" "three items"
-assert_eq "$(jq_py 'd["previous_page_uri"]')" "null" "previous_page_uri on page 0"
+assert_eq "$(jq_py 'd["previous_page_uri"] is None')" true "previous_page_uri on page 0 is JSON null, not the string"
 assert_eq "$(jq_py 'd["uri"]')" "/2012-04-24/Accounts/$OTHER/Applications.json" "uri"
 assert_eq "$(jq_py 'd["first_page_uri"]')" \
   "/2012-04-24/Accounts/$OTHER/Applications.json?Page=0&PageSize=3" "first_page_uri"

@@ -128,6 +128,35 @@ req POST "$B/Calls/$hang_sid.json" "${admin[@]}" -d Status=completed
 expect 410 "a finished call"
 assert_contains "$RB" "Call is already completed" "410's message"
 
+# ---- a Client with two contacts: both ring, the first to answer wins -------
+make_client erin Erin-Secret-77 >/dev/null
+read -r P1 P2 PS < <(ports 3)
+python3 "$CALLS_COMMON/register.py" erin Erin-Secret-77 "$P1" || fail "register contact 1"
+python3 "$CALLS_COMMON/register.py" erin Erin-Secret-77 "$P2" || fail "register contact 2"
+scen uas_bye.xml winner RING=500 HOLD=800 USER=erin
+scen uas_noanswer.xml loser USER=erin
+uas_start winner "$P1"
+uas_start loser "$P2"
+create erin client:erin
+erin_sid=$SID
+uas_wait winner || { show winner; fail "the first contact answered"; }
+uas_wait loser || { show loser; fail "the other contact got CANCEL"; }
+wait_eq 5 completed call_status "$erin_sid" || fail "the Client's call completed"
+assert_eq "$(sqlite3 "$SB_DB" "SELECT count(*) FROM calls WHERE recipient = 'erin'")" 1 \
+  "one call record for the forked Client"
+grep -q "^To: <sip:erin@" "$SB_TMP/winner.msg" || fail "To is the Client's address of record"
+pass "client:erin rings every contact; the first answer wins, the other is cancelled"
+
+# ---- a SIP URI that challenges: Username and Password answer it -------------
+scen uas_auth.xml auth LOGIN=trunk PASSWORD=Trunk-Pw-9
+uas_start auth "$PS"
+create auth "sip:+15550008@127.0.0.1:$PS" -d Username=trunk -d Password=Trunk-Pw-9
+auth_sid=$SID
+wait_eq 5 in-progress call_status "$auth_sid" || { show auth; fail "the digest was accepted"; }
+req POST "$B/Calls/$auth_sid.json" "${admin[@]}" -d Status=completed
+uas_wait auth || { show auth; fail "the challenging callee"; }
+pass "a SIP URI target with digest credentials"
+
 # ---- a Client with no registration; bad input ------------------------------
 make_client dora Dora-Secret-Pw1 >/dev/null
 create dora client:dora

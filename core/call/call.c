@@ -70,6 +70,7 @@ static void call_free(sb_call_t *call)
     free(call->to);
     free(call->caller_name);
     free(call->forwarded_from);
+    free(call->client_login);
     free(call->sip_call_id);
     free(call->local_sdp);
     free(call->outbound_sid);

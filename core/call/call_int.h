@@ -155,6 +155,11 @@ struct sb_call_s {
 
     sb_call_req_t *bridge_req;      /* sb_call_bridge waiting for the end */
 
+    char *client_login;             /* the Client this leg reaches (a
+                                       dialled or created call to a
+                                       Client) or comes from (an inbound
+                                       call whose From is a Client of the
+                                       account), else NULL */
     struct orig_s *orig;            /* a created call until it is answered
                                        (originate.c) */
     int muted;                      /* Mute=true (modify.c) */
@@ -283,6 +288,8 @@ void sb__call_bridge_over(sb_call_t *call);
 /* originate.c */
 /* The call is over: forks still ringing are cancelled. */
 void sb__call_orig_over(sb_call_t *call);
+/* 1 when login is a Client of account_sid. */
+int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *login);
 /* A created call not answered yet will run this application instead. */
 void sb__call_orig_set_app(sb_call_t *call, const char *url, const char *method,
                            const char *fallback_url, const char *fallback_method);

@@ -534,7 +534,7 @@ void sb_call_dial_cancel(sb_call_dial_t *d)
  * then not counted). */
 static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
                         const char *opts_caller_id, const char *ruri,
-                        const char *dest, const char *to_user)
+                        const char *dest, const char *to_user, const char *to_uri)
 {
     sb_call_mgr_t *mgr = d->mgr;
     sb_call_t *p = d->parent;
@@ -552,6 +552,8 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     b->to = sb_xstrdup(to_user);
     b->caller_name = sb_xstrdup(p->caller_name);
     b->max_forwards = p->max_forwards - 1;
+    if (t->kind == SB_DIAL_CLIENT)
+        b->client_login = sb_xstrdup(t->dest);
     if (t->status_callback && *t->status_callback) {
         b->sc_url = sb_xstrdup(t->status_callback);
         b->sc_method = sb_xstrdup(t->status_callback_method);
@@ -584,6 +586,7 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
             .dest = dest,
             .from_user = b->from,
             .from_display = p->caller_name,
+            .to_uri = to_uri,
             .sdp = sb_buf_str(&sdp),
             .headers = hdr,
             .header_count = nh,
@@ -619,7 +622,7 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
         int rc = sb_sip_uri_with_user(proxy && *proxy ? proxy : sb_sip_bound_uri(mgr->sip),
                                       t->dest, &ruri);
         if (rc == 0)
-            start_branch(d, t, o->caller_id, ruri, NULL, t->dest);
+            start_branch(d, t, o->caller_id, ruri, NULL, t->dest, NULL);
         break;
     }
     case SB_DIAL_CLIENT: {
@@ -632,8 +635,13 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
             if (d->sip_status == 0)
                 d->sip_status = 404;
         }
+        /* To is the Client's address of record, the Request-URI its
+         * contact: a phone answers (and later REFERs) as the AOR. */
+        char *aor = n > 0 ? sb_xasprintf("sip:%s@%s", t->dest, sb_sip_domain(mgr->sip))
+                          : NULL;
         for (size_t i = 0; i < n; i++)
-            start_branch(d, t, o->caller_id, c[i].uri, c[i].dest, t->dest);
+            start_branch(d, t, o->caller_id, c[i].uri, c[i].dest, t->dest, aor);
+        free(aor);
         sb_sip_contacts_free(c, n);
         break;
     }
@@ -647,7 +655,7 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
             memcpy(user, colon + 1, (size_t)(at - colon - 1));
             user[at - colon - 1] = '\0';
         }
-        start_branch(d, t, o->caller_id, t->dest, NULL, user[0] ? user : t->dest);
+        start_branch(d, t, o->caller_id, t->dest, NULL, user[0] ? user : t->dest, NULL);
         break;
     }
     }

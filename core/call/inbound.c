@@ -123,6 +123,8 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
              route.number_sid);
     call->from = sb_xstrdup(in->from_user);
     call->to = sb_xstrdup(to_user);
+    if (sb__call_client_of(mgr, call->account_sid, in->from_user))
+        call->client_login = sb_xstrdup(in->from_user);
     call->caller_name = sb_xstrdup(in->from_display);
     call->forwarded_from = diversion_user(in);
     call->sip_call_id = sb_xstrdup(in->call_id);

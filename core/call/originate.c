@@ -273,9 +273,11 @@ static const sb_rows_col_t client_cols[] = {
 static const sb_rows_table_t clients = {"clients", client_cols,
                                         (int)SB_COUNTOF(client_cols)};
 
-/* 1 when login is a Client of account_sid. */
-static int client_of(sb_store_t *store, const char *account_sid, const char *login)
+int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *login)
 {
+    sb_store_t *store = mgr->store;
+    if (login == NULL || *login == '\0')
+        return 0;
     sb_rows_cond_t c[2] = {
         {.col = 2, .op = SB_ROWS_EQ_NOCASE, .s = login},
         {.col = 1, .op = SB_ROWS_EQ, .s = account_sid},
@@ -451,7 +453,7 @@ int sb_call_create(sb_call_mgr_t *mgr, const sb_call_create_opts_t *co,
         co->from == NULL || co->target.dest[0] == '\0')
         return SB_EINVAL;
     if (co->target.kind == SB_DIAL_CLIENT &&
-        !client_of(mgr->store, co->account_sid, co->target.dest))
+        !sb__call_client_of(mgr, co->account_sid, co->target.dest))
         return SB_ENOENT;
     int retry = 0;
     const char *why = sb__admit_check(&mgr->admit, mgr->stats.live,
@@ -469,6 +471,8 @@ int sb_call_create(sb_call_mgr_t *mgr, const sb_call_create_opts_t *co,
     target_user(&co->target, user, sizeof user);
     call->to = sb_xstrdup(user);
     call->max_forwards = 70;
+    if (co->target.kind == SB_DIAL_CLIENT)
+        call->client_login = sb_xstrdup(co->target.dest);
     if (co->status_callback && *co->status_callback) {
         call->sc_url = sb_xstrdup(co->status_callback);
         call->sc_method = sb_xstrdup(co->status_callback_method);

@@ -182,8 +182,28 @@ void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev)
         r->transferee = call->peer;
         sb_call_ref(call->peer);
     }
-    r->from_transferor = sb_xstrdup(in->contact_user);
-    r->from_transferee = sb_xstrdup(in->to_user);
+    /* Transferor: the login of the transferor's leg (a Client it dialled
+     * or that called in), else Referred-By's user, else the Contact's
+     * (a phone's contact user may be anything: baresip's is
+     * "bob-0x56..."). Transferee: the other party as the application
+     * knows it (the caller's From, or the dialled leg's To), else the
+     * REFER's To user (Restcomm's only source for both). */
+    char rb_user[128] = "";
+    if (in->referred_by) {
+        const char *u = strchr(in->referred_by, ':');
+        size_t n = u ? strcspn(u + 1, "@;>") : 0;
+        if (u && n > 0 && n < sizeof rb_user && u[1 + n] == '@') {
+            memcpy(rb_user, u + 1, n);
+            rb_user[n] = '\0';
+        }
+    }
+    r->from_transferor = sb_xstrdup(call->client_login ? call->client_login
+                                    : rb_user[0] ? rb_user : in->contact_user);
+    const sb_call_t *te = call->peer;
+    const char *party = te == NULL ? NULL
+                        : te->client_login ? te->client_login
+                        : te->dir == SB_CALL_INBOUND ? te->from : te->to;
+    r->from_transferee = sb_xstrdup(party && *party ? party : in->to_user);
     r->target = sb_xstrdup(in->refer_to_user);
     r->refer_to = sb_xstrdup(in->refer_to);
     r->referred_by = sb_xstrdup(in->referred_by);

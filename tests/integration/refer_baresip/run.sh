@@ -81,13 +81,15 @@ ctrl transfer "sip:carol@127.0.0.1:$SB_SIP_PORT" >"$SB_TMP/ctrl.out"
 wait "$caller_pid" || { show caller; cat "$SB_TMP/baresip.out"; fail "the caller: transferred, then BYE"; }
 uas_wait carol || { show carol; fail "carol gets the transferred call"; }
 pass "baresip's REFER moved the caller to carol; carol's BYE reached the caller"
-# Transferor is the user of the REFER's Contact: baresip's contact user
-# is "bob-0x<address>".
-assert_log "transfer: REFER to sip:carol@127.0.0.1:$SB_SIP_PORT .*Transferor=bob-" \
-  "the REFER came from baresip (its Contact user)"
+# Transferor is the Client whose leg sent the REFER (bob), not the user
+# of baresip's Contact ("bob-0x<address>"), which a fallback Dial could
+# not reach; baresip was called with To = bob's address of record.
+assert_log "transfer: REFER to sip:carol@127.0.0.1:$SB_SIP_PORT .*Transferor=bob Transferee=" \
+  "the REFER from baresip names Transferor=bob"
 assert_log "accepted \\(NOTIFY on\\)" "202 and NOTIFYs for baresip"
 assert_eq "$(param /2222 ReferTarget)" carol "the Refer URL got ReferTarget=carol"
-assert_contains "$(param /2222 Transferor)" "bob-" "the Refer URL got baresip's Contact user as Transferor"
+assert_eq "$(param /2222 Transferor)" bob "the Refer URL got Transferor=bob, the login"
+assert_eq "$(param /2222 Transferee)" "$(param /1111 From)" "and Transferee, the caller as the application knows it"
 grep -q "transferring call to sip:carol@" "$SB_TMP/baresip.out" \
   || fail "baresip says it transferred the call"
 grep -q "terminated" "$SB_TMP/baresip.out" || fail "baresip's call ended after the transfer"

@@ -1,7 +1,8 @@
 # Blind transfer by the caller (restcomm.md 6, scenarios 3 and 14): bob
 # calls 1111 (Dial +131313: george answers) and sends REFER to alice in his
 # own dialog. Expected: 202, NOTIFY 100 and 200, BYE to bob; the Refer URL
-# fetched with Transferor=bob, Transferee=1111, ReferTarget=alice, on
+# fetched with Transferor=bob, Transferee=+131313 (the party bob was
+# talking to, as his application dialled it), ReferTarget=alice, on
 # george's leg (Direction=outbound-dial); alice answers; when alice hangs
 # up george gets BYE. The Refer application's <Dial action> then gets
 # ReferTarget, Transferor, Transferee with DialCallStatus=completed: the
@@ -31,7 +32,8 @@ pass "george, now talking to alice, gets BYE when she hangs up"
 bob_sid=$(param /1111 CallSid)
 george=$(cdr_where "parent_call_sid = '$bob_sid' AND recipient = '+131313'" sid)
 assert_eq "$(param /2222 Transferor)" bob "Transferor=bob"
-assert_eq "$(param /2222 Transferee)" 1111 "Transferee=1111 (the To of bob's REFER)"
+assert_eq "$(param /2222 Transferee)" +131313 \
+  "Transferee=+131313 (george's leg as the application dialled it, not the REFER's To 1111)"
 assert_eq "$(param /2222 ReferTarget)" alice "ReferTarget=alice"
 assert_eq "$(param /2222 CallSid)" "$george" "the Refer application runs on george's leg"
 assert_eq "$(param /2222 Direction)" outbound-dial "Direction=outbound-dial"
@@ -42,7 +44,7 @@ assert_eq "$(reqs /after)" 1 "the Dial action of the Refer application"
 assert_eq "$(param /after DialCallStatus)" completed "DialCallStatus=completed"
 assert_eq "$(param /after ReferTarget)" alice "the action carries ReferTarget"
 assert_eq "$(param /after Transferor)" bob "the action carries Transferor"
-assert_eq "$(param /after Transferee)" 1111 "the action carries Transferee"
+assert_eq "$(param /after Transferee)" +131313 "the action carries Transferee"
 
 wait_eq 5 completed cdr "$bob_sid" status || fail "bob's record completed"
 assert_eq "$(cdr "$george" status)" completed "george's leg completed"

@@ -412,6 +412,18 @@ static char *application_url(sb__api_ctx_t *ctx, const char *app_sid)
     return u;
 }
 
+/* 1 when s is "true" (any case), 0 for "false"; -1 otherwise. */
+static int parse_bool(const char *s)
+{
+    if (s == NULL)
+        return -1;
+    if (strcasecmp(s, "true") == 0)
+        return 1;
+    if (strcasecmp(s, "false") == 0)
+        return 0;
+    return -1;
+}
+
 static void calls_create(sb__api_ctx_t *ctx)
 {
     if (sb__api_load_op(ctx))
@@ -469,9 +481,8 @@ static void calls_create(sb__api_ctx_t *ctx)
         bad = "StatusCallbackMethod must be GET or POST";
     else if (parse_events(ctx, &events) != 0)
         bad = "StatusCallbackEvent takes initiated, ringing, answered and completed";
-    else if (record && strcasecmp(record, "false") != 0)
-        bad = "Record is not supported on created calls; use <Record> or "
-              "<Dial record> in the application";
+    else if (record && parse_bool(record) < 0)
+        bad = "Record must be true or false";
     if (bad == NULL && tmo) {
         char *end = NULL;
         timeout = strtol(tmo, &end, 10);
@@ -517,6 +528,7 @@ static void calls_create(sb__api_ctx_t *ctx)
         .username = sb__api_param(ctx, "Username"),
         .password = sb__api_param(ctx, "Password"),
         .send_digits = digits,
+        .record = parse_bool(record) == 1,
     };
     if (sb_call_parse_target(to, &o.target) != 0) {
         sb__api_error(ctx, 400, "To must be a number, client:<login> or a SIP URI, "
@@ -591,17 +603,6 @@ static void on_modified(int err, const char *why, void *arg)
     sb__api_release(api);
 }
 
-/* 1 when s is "true" (any case), 0 for "false"; -1 otherwise. */
-static int parse_bool(const char *s)
-{
-    if (s == NULL)
-        return -1;
-    if (strcasecmp(s, "true") == 0)
-        return 1;
-    if (strcasecmp(s, "false") == 0)
-        return 0;
-    return -1;
-}
 
 static void calls_modify(sb__api_ctx_t *ctx)
 {

@@ -552,6 +552,8 @@ typedef struct sb_call_create_opts_s {
     const char *password;
     const char *send_digits;    /* played as tones at the answer, before
                                    the Url is fetched; 'w' waits 0.5 s */
+    int record;                 /* both sides of the whole call, from the
+                                   answer, into a Recording of the call */
 } sb_call_create_opts_t;
 
 /* Creates an outbound-api call (status queued) and sends its INVITEs:

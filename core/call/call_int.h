@@ -277,6 +277,11 @@ sb_call_record_t *sb__call_record_bridge(sb_call_t *call, sb_call_t *other,
                                          int dual, sb_call_record_done_cb cb,
                                          void *arg);
 void sb__call_record_stop(sb_call_record_t *r);
+/* A created call's Record=true: both sides of call, mixed, from now to its
+ * end, into a Recording of the call (source OutboundAPI). Returns NULL
+ * when nothing is recorded (no media, recordings.max_concurrent); the
+ * recording goes on by itself (nobody waits for it). */
+sb_call_record_t *sb__call_record_whole(sb_call_t *call);
 const char *sb__call_record_sid(const sb_call_record_t *r);
 
 /* transfer.c */

@@ -43,6 +43,7 @@ struct orig_s {
     char *url, *method, *fallback_url, *fallback_method;
     char *send_digits;
     sb_call_play_t *digits_play;
+    int record;                 /* Record=true: the whole call */
 };
 
 static void on_timer_closed(uv_handle_t *h)
@@ -181,6 +182,8 @@ static void answered(orig_t *o, fork_t *f, const sb_sip_leg_event_t *ev)
     sb__call_set_status(call, SB_CALL_IN_PROGRESS);
     if (call->over)
         return;
+    if (o->record && sb__call_record_whole(call) == NULL)
+        sb_log_call(SB_LOG_WARN, call->sid, "call: Record=true, but it is not recorded");
     if (o->send_digits) {
         sb_call_play_opts_t po = {.digits = o->send_digits, .loop = 1};
         if (sb_call_play(call, &po, on_digits_sent, o, &o->digits_play) == 0)
@@ -487,6 +490,7 @@ int sb_call_create(sb_call_mgr_t *mgr, const sb_call_create_opts_t *co,
     o->fallback_method = sb_xstrdup(co->fallback_method);
     o->send_digits = co->send_digits && *co->send_digits ? sb_xstrdup(co->send_digits)
                                                          : NULL;
+    o->record = co->record;
     uv_timer_init(mgr->loop, &o->timer);
     o->timer.data = o;
     mgr->handles++;

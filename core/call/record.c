@@ -17,6 +17,10 @@
  * the file before it reports (so the RecordingUrl it gives can be
  * fetched at once).
  *
+ * A call created over REST with Record=true is recorded whole
+ * (sb__call_record_whole): both sides, what its phone says and what it
+ * is sent, mixed into one file from the answer to the hang-up.
+ *
  * Owner: itself; freed after its completion, once no callback is owed.
  * Holds a call reference (and one on the other leg of a bridge).
  * call->record points here while a <Record> runs.
@@ -40,6 +44,7 @@ struct sb_call_record_s {
     char *action_url, *action_method;
     sb_call_t *other;               /* a bridge's other leg (a reference) */
     int dual;
+    int whole;                      /* both sides of call itself */
     int stop_asked;                 /* stopped before the recorder ran */
 
     char sid[SB_SID_SIZE];
@@ -173,7 +178,7 @@ static void store_row(sb_call_record_t *r, uint64_t duration_ms)
         .sid = r->sid,
         .account_sid = call->account_sid,
         .call_sid = call->sid,
-        .source = r->other ? "DialVerb" : "RecordVerb",
+        .source = r->other ? "DialVerb" : r->whole ? "OutboundAPI" : "RecordVerb",
         .status = r->err ? "failed" : "completed",
         .duration = r->duration_s,
         .channels = r->other && r->dual ? 2 : 1,
@@ -213,7 +218,7 @@ static void on_recorded(sb_media_rec_t *rec, const sb_media_rec_result_t *res,
                 (unsigned long long)res->voice_ms);
     /* A recording with nothing in it is not kept (Twilio's rule: the
      * action is then not requested and the next verb runs). */
-    if (res->duration_ms > 0 && (res->voice_ms > 0 || r->other))
+    if (res->duration_ms > 0 && (res->voice_ms > 0 || r->other || r->whole))
         store_row(r, res->duration_ms);
     else
         unlink(r->path);
@@ -241,6 +246,7 @@ static void start_recording(sb_call_record_t *r)
         .trim = r->trim,
         .other = r->other ? r->other->ep : NULL,
         .dual = r->dual,
+        .sent = r->whole,
     };
     if (r->other && (r->other->over || o.other == NULL)) {
         finish(r, SB_EHANGUP);
@@ -369,6 +375,23 @@ sb_call_record_t *sb__call_record_bridge(sb_call_t *call, sb_call_t *other,
         return r;
     }
     r->owed++;
+    return r;
+}
+
+sb_call_record_t *sb__call_record_whole(sb_call_t *call)
+{
+    if (call->ep == NULL || call->over)
+        return NULL;
+    int max = call->mgr->cfg->recordings_max_concurrent;
+    if (max > 0 && call->mgr->recordings >= max) {
+        sb_log_call(SB_LOG_WARN, call->sid, "call: not recorded: %d "
+                    "recordings at once (recordings.max_concurrent)", max);
+        return NULL;
+    }
+    sb_call_record_t *r = record_new(call, NULL, NULL);
+    r->whole = 1;
+    start_recording(r);
+    record_maybe_free(r);
     return r;
 }
 

@@ -225,6 +225,10 @@ typedef struct sb__ring_s {
 
 /* Places n samples of source ssrc at timestamp ts. Returns 0, or 1 when
  * the packet came too late for its frame (dropped). */
+/* listen.c: what is sent to ep's phone (G.711 payload, n samples, ts on
+ * ep's outgoing stream), for the recorder that takes both sides. */
+void sb__media_rec_sent(sb_media_endpoint_t *ep, uint32_t ts, const uint8_t *payload,
+                        size_t n);
 int sb__ring_put(sb__ring_t *g, uint32_t ssrc, uint32_t ts, const int16_t *pcm,
                  size_t n);
 /* Takes the next 20 ms into out. Returns 1 (complete), 0 (part of it never
@@ -333,6 +337,7 @@ struct sb_media_endpoint_s {
     sb__listen_t *lis;          /* owned, or NULL */
     sb_media_rec_t *rec;        /* recorder ticking on this endpoint */
     sb_media_rec_t *rec_in;     /* recorder this endpoint feeds */
+    sb_media_rec_t *rec_out;    /* recorder fed what is sent to it */
     sb__member_t *member;       /* its place in a room, or NULL */
 
     /* ---- control side (the engine's loop) ---- */

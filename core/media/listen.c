@@ -78,6 +78,7 @@ struct sb_media_rec_s {
     char *path;
     int channels;               /* 1 or 2 */
     int mixed;                  /* two inputs into one channel */
+    int sent;                   /* the second input: what is sent to in[0] */
     uint64_t max_samples;       /* 0: none */
     uint64_t silence_frames;    /* 0: none */
     int trim;
@@ -419,7 +420,7 @@ void sb__media_rec_tick(sb_media_rec_t *r)
     int16_t a[SB__FRAME_SAMPLES], b[SB__FRAME_SAMPLES];
     int ka = sb__ring_take(&r->ring[0], a);
     int kb = -1;
-    if (r->in[1] || r->channels == 2 || r->mixed)
+    if (r->in[1] || r->sent || r->channels == 2 || r->mixed)
         kb = sb__ring_take(&r->ring[1], b);
     if (ka == 0 || kb == 0)
         r->missing++;
@@ -499,6 +500,8 @@ static void detach_input(sb_media_rec_t *r, int i)
     r->in[i] = NULL;
     if (ep->rec_in == r)
         ep->rec_in = NULL;
+    if (i == 0 && ep->rec_out == r)
+        ep->rec_out = NULL;
     if (i == 0 && ep->rec == r) {
         ep->rec = NULL;
         sb__media_clock_maybe_remove(ep);
@@ -546,6 +549,8 @@ void sb__media_rec_start(sb__media_worker_t *w, sb_media_rec_t *r,
     r->attached = 1;
     ep->rec = r;
     ep->rec_in = r;
+    if (r->sent)
+        ep->rec_out = r;
     if (other && __atomic_load_n(&other->owner, __ATOMIC_ACQUIRE) == w &&
         !other->destroying && !other->rec_in) {
         r->in[1] = other;
@@ -597,6 +602,22 @@ void sb__media_listen_packet(sb_media_endpoint_t *ep, const sb__rtp_t *h,
                                           h->ssrc, h->ts, pcm, n);
     if (ep->member)
         sb__media_member_audio(ep, h, pcm, n);
+}
+
+void sb__media_rec_sent(sb_media_endpoint_t *ep, uint32_t ts, const uint8_t *payload,
+                        size_t n)
+{
+    sb_media_rec_t *r = ep->rec_out;
+    if (r == NULL || r->finishing)
+        return;
+    int16_t pcm[2 * SB__FRAME_SAMPLES];
+    if (n > SB_COUNTOF(pcm))
+        n = SB_COUNTOF(pcm);
+    int alaw = ep->nego.codec == SB_MEDIA_PCMA;
+    for (size_t i = 0; i < n; i++)
+        pcm[i] = alaw ? sb__media_alaw_to_linear(payload[i])
+                      : sb__media_ulaw_to_linear(payload[i]);
+    r->late += (uint64_t)sb__ring_put(&r->ring[1], ep->out.ssrc, ts, pcm, n);
 }
 
 void sb__media_listen_set(sb_media_endpoint_t *ep, const sb_media_listen_t *l)
@@ -684,8 +705,10 @@ int sb_media_record_start(sb_media_endpoint_t *ep,
         return SB_EBUSY;
     sb_media_rec_t *r = sb__media_rec_new(ep->engine, ep->cw, opts, cb, arg);
     r->cep = ep;
-    r->channels = opts->other && opts->dual ? 2 : 1;
-    r->mixed = opts->other && !opts->dual;
+    int second = opts->other != NULL || opts->sent;
+    r->sent = opts->other == NULL && opts->sent;
+    r->channels = second && opts->dual ? 2 : 1;
+    r->mixed = second && !opts->dual;
     r->ring[0].prefill = r->ring[1].prefill = REC_PREFILL_SAMPLES;
     ep->crec = r;
     sb__media_msg_t *m = SB_NEW(sb__media_msg_t);

@@ -593,8 +593,12 @@ typedef struct sb_media_rec_opts_s {
                                    or NULL; ignored when it is not on the
                                    same worker as ep when recording
                                    starts */
-    int dual;                   /* with other: two channels (ep left,
-                                   other right) instead of mixed mono */
+    int dual;                   /* with other (or sent): two channels (ep
+                                   left, the other right) instead of
+                                   mixed mono */
+    int sent;                   /* instead of other: what is sent to ep's
+                                   phone (relayed or played), so the file
+                                   holds both sides of the call */
     unsigned max_ms;            /* stop after this much audio; 0: none */
     unsigned silence_ms;        /* stop after this much silence from ep;
                                    0: never. Silence is energy within

@@ -190,6 +190,8 @@ static void forward(sb_media_endpoint_t *q, uint8_t *p, size_t n,
     sb__outstream_map(&q->out, h->ssrc, h->seq, h->ts, samples, now, &seq, &ts,
                       &marker);
     sb__rtp_rewrite(p, marker, pt, seq, ts, q->out.ssrc);
+    if (q->rec_out && samples > 0)
+        sb__media_rec_sent(q, ts, p + h->payload_off, h->payload_len);
     sb__media_send(q, 0, p, n);
 }
 
@@ -231,6 +233,8 @@ void sb__media_send_frame(sb_media_endpoint_t *ep, const uint8_t *payload,
     ep->gen_ts += (uint32_t)n;
     sb__rtp_write_header(pkt, marker, ep->nego.tx_pt, seq, ts, ep->out.ssrc);
     memcpy(pkt + SB__RTP_HDR, payload, n);
+    if (ep->rec_out)
+        sb__media_rec_sent(ep, ts, payload, n);
     sb__media_send(ep, 0, pkt, SB__RTP_HDR + n);
 }
 

@@ -22,8 +22,11 @@ static void render_account_uri(sb__api_ctx_t *ctx, sb__api_w_t *w,
                                const sb_rows_val_t *vals)
 {
     sb_buf_t b = SB_BUF_INIT;
-    sb_buf_printf(&b, "/%s/Accounts%s/%s", SB_API_VERSION, w->json ? ".json" : "",
-                  vals[0].s);
+    if (w->json == SB__API_JSON_TWILIO)   /* Twilio's form */
+        sb_buf_printf(&b, "/%s/Accounts/%s.json", SB_API_TWILIO_VERSION, vals[0].s);
+    else                                  /* Restcomm's */
+        sb_buf_printf(&b, "/%s/Accounts%s/%s", SB_API_VERSION, w->json ? ".json" : "",
+                      vals[0].s);
     sb__api_w_str(w, "Uri", "uri", sb_buf_str(&b), 0);
     sb_buf_free(&b);
 }
@@ -49,7 +52,7 @@ static void render_subresources(sb__api_ctx_t *ctx, sb__api_w_t *w,
     sb__api_w_obj_begin(w, "SubresourceUris", "subresource_uris");
     for (size_t i = 0; i < SB_COUNTOF(subs); i++) {
         sb_buf_t b = SB_BUF_INIT;
-        sb_buf_printf(&b, "/%s/Accounts/%s/%s%s", SB_API_VERSION, vals[0].s,
+        sb_buf_printf(&b, "/%s/Accounts/%s/%s%s", SB__API_VER(w->json), vals[0].s,
                       subs[i].path, w->json ? ".json" : "");
         sb__api_w_str(w, subs[i].xml, subs[i].json, sb_buf_str(&b), 0);
         sb_buf_free(&b);

@@ -112,7 +112,7 @@ static void parse_params(sb__api_ctx_t *ctx)
 void sb__api_uri(sb_buf_t *b, int json, const char *ac, const char *path,
                  const char *sid)
 {
-    sb_buf_printf(b, "/%s/Accounts/%s", SB_API_VERSION, ac);
+    sb_buf_printf(b, "/%s/Accounts/%s", SB__API_VER(json), ac);
     if (path)
         sb_buf_printf(b, "/%s", path);
     if (sid)
@@ -369,8 +369,11 @@ void sb__api_authorized(sb__api_ctx_t *ctx)
  * ".json". Returns 0, or 400/404 for the caller to answer. */
 static int split_segments(sb__api_ctx_t *ctx, const char *raw)
 {
-    const char *p = raw + strlen(SB_API_PREFIX);
-    ctx->path = sb_xasprintf("/%s%s", SB_API_VERSION, p);
+    int twilio = strncmp(raw, SB_API_TWILIO_PREFIX "/", strlen(SB_API_TWILIO_PREFIX) + 1) == 0;
+    const char *p = raw + strlen(twilio ? SB_API_TWILIO_PREFIX : SB_API_PREFIX);
+    if (twilio)
+        ctx->json = SB__API_JSON_TWILIO;
+    ctx->path = sb_xasprintf("/%s%s", twilio ? SB_API_TWILIO_VERSION : SB_API_VERSION, p);
     while (*p == '/')
         p++;
     while (*p) {
@@ -389,7 +392,8 @@ static int split_segments(sb__api_ctx_t *ctx, const char *raw)
             }
             if (sl > 5 && strcmp(seg + sl - 5, ".json") == 0) {
                 seg[sl - 5] = '\0';
-                ctx->json = 1;
+                if (!ctx->json)
+                    ctx->json = 1;
             }
             ctx->segs[ctx->nsegs++] = seg;
         }
@@ -527,8 +531,15 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
     add_route(api, "Accounts/{AC}/Plugins/*", "GET,POST,PUT,DELETE,PATCH",
               sb__api_plugin_route, NULL, 0);
 
+    api->twilio_route_id = -1;
     int rc = sb_http_router_add(router, "*", SB_API_PREFIX "/*", on_request, api,
                                 &api->route_id);
+    if (rc == 0) {
+        rc = sb_http_router_add(router, "*", SB_API_TWILIO_PREFIX "/*", on_request, api,
+                                &api->twilio_route_id);
+        if (rc != 0)
+            sb_http_router_remove(router, api->route_id);
+    }
     if (rc != 0) {
         api_really_free(api);
         return rc;
@@ -556,8 +567,11 @@ void sb_api_free(sb_api_t *api)
 {
     if (api == NULL)
         return;
-    if (api->router)
+    if (api->router) {
         sb_http_router_remove(api->router, api->route_id);
+        if (api->twilio_route_id >= 0)
+            sb_http_router_remove(api->router, api->twilio_route_id);
+    }
     api->router = NULL;
     api->plugin_cb = NULL;
     api->freeing = 1;               /* the last pending request frees it */

@@ -15,6 +15,14 @@
 
 #define SB_API_VERSION "2012-04-24"
 #define SB_API_PREFIX "/restcomm/" SB_API_VERSION
+/* Twilio's dialect: the same resources under /2010-04-01, always JSON
+ * and always paged, with URIs under that version. A request in it has
+ * ctx->json == SB__API_JSON_TWILIO (true wherever JSON is tested). */
+#define SB_API_TWILIO_VERSION "2010-04-01"
+#define SB_API_TWILIO_PREFIX "/" SB_API_TWILIO_VERSION
+#define SB__API_JSON_TWILIO 2
+/* The version a URI in a body names, for a writer's or request's json. */
+#define SB__API_VER(json) ((json) == SB__API_JSON_TWILIO ? SB_API_TWILIO_VERSION : SB_API_VERSION)
 #define SB__API_MAX_SEGS 12
 #define SB__API_MAX_ROUTES 64
 #define SB__API_MAX_RESOURCES 16
@@ -211,6 +219,7 @@ struct sb_api_s {
     const sb_config_t *cfg;
     sb_http_router_t *router;
     int route_id;
+    int twilio_route_id;        /* SB_API_TWILIO_PREFIX, or -1 */
     uv_loop_t *loop;
     int pending;                /* thread-pool jobs running */
     int freeing;                /* sb_api_free called while pending > 0 */

@@ -69,7 +69,7 @@ static void render_subresources(sb__api_ctx_t *ctx, sb__api_w_t *w,
     };
     for (size_t i = 0; i < SB_COUNTOF(subs); i++) {
         sb_buf_t b = SB_BUF_INIT;
-        sb_buf_printf(&b, "/%s/Accounts/%s/Calls/%s/%s%s", SB_API_VERSION, ac, sid,
+        sb_buf_printf(&b, "/%s/Accounts/%s/Calls/%s/%s%s", SB__API_VER(w->json), ac, sid,
                       subs[i][0], w->json ? ".json" : "");
         sb__api_w_str(w, subs[i][0], subs[i][1], sb_buf_str(&b), 0);
         sb_buf_free(&b);

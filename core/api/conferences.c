@@ -30,7 +30,7 @@ static void render_subresources(sb__api_ctx_t *ctx, sb__api_w_t *w,
 {
     (void)ctx;
     sb_buf_t b = SB_BUF_INIT;
-    sb_buf_printf(&b, "/%s/Accounts/%s/Conferences/%s/Participants%s", SB_API_VERSION,
+    sb_buf_printf(&b, "/%s/Accounts/%s/Conferences/%s/Participants%s", SB__API_VER(w->json),
                   vals[res->owner_col].s, vals[0].s, w->json ? ".json" : "");
     sb__api_w_obj_begin(w, "SubresourceUris", "subresource_uris");
     sb__api_w_str(w, "Participants", "participants", sb_buf_str(&b), 0);

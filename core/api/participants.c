@@ -35,7 +35,7 @@ static void render_uri(sb__api_ctx_t *ctx, sb__api_w_t *w,
     (void)ctx;
     sb_buf_t b = SB_BUF_INIT;
     sb_buf_printf(&b, "/%s/Accounts/%s/Conferences/%s/Participants/%s%s",
-                  SB_API_VERSION, vals[res->owner_col].s,
+                  SB__API_VER(w->json), vals[res->owner_col].s,
                   vals[sb__api_col(res, "conference_sid")].s, vals[0].s,
                   w->json ? ".json" : "");
     sb__api_w_str(w, "Uri", "uri", sb_buf_str(&b), 0);

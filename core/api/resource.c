@@ -345,7 +345,8 @@ void sb__api_send_row(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
 
 int sb__api_wants_paging(sb__api_ctx_t *ctx, const sb__api_resource_t *res)
 {
-    return res->always_paged || sb__api_param(ctx, "Page") ||
+    return res->always_paged || ctx->json == SB__API_JSON_TWILIO ||
+           sb__api_param(ctx, "Page") ||
            sb__api_param(ctx, "PageSize") || sb__api_param(ctx, "AfterSid");
 }
 

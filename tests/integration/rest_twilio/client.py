@@ -6,7 +6,9 @@ python3-twilio), as a Twilio application would, pointed at the server:
     client.api.v2010.version = "2012-04-24"
 
 Arguments: base URL, AccountSid, AuthToken, application server URL, the
-number the sipp callee answers as. Prints one "ok: ..." line per check and
+number the sipp callee answers as, and the dialect: "restcomm" (the
+library pointed at /restcomm with version 2012-04-24, as above) or
+"twilio" (only the host changed: the library's own /2010-04-01 paths). Prints one "ok: ..." line per check and
 the created call's SID as "call: SID"; exits non-zero on the first
 failure. Every request goes through the library, so the server must
 answer what the library parses.
@@ -17,10 +19,13 @@ import time
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-base, sid, token, app, callee = sys.argv[1:6]
+base, sid, token, app, callee, dialect = sys.argv[1:7]
 client = Client(sid, token)
-client.api.base_url = base
-client.api.v2010.version = "2012-04-24"
+if dialect == "restcomm":
+    client.api.base_url = base + "/restcomm"
+    client.api.v2010.version = "2012-04-24"
+else:
+    client.api.base_url = base      # the library's own version, 2010-04-01
 
 
 def check(cond, what):
@@ -52,12 +57,15 @@ def until(what, fn, secs=10):
 acct = client.api.accounts(sid).fetch()
 check(acct.sid == sid, "accounts(sid).fetch(): sid")
 check(acct.status == "active", "accounts(sid).fetch(): status active")
-# Restcomm answers an unpaged Applications list as a bare array, which
-# the library cannot read; with a page size it is a page (the Twilio
-# dialect under /2010-04-01 is the compatibility issue's).
-apps = client.applications.list(page_size=50)
+# Under /2012-04-24 Restcomm answers an unpaged Applications list as a
+# bare array, which the library cannot read: it needs a page size there.
+# Under /2010-04-01 every list is a page, as Twilio's.
+apps = client.applications.list(page_size=50 if dialect == "restcomm" else None)
 check([a.friendly_name for a in apps] == ["twilio-app"],
-      "applications.list(page_size=50): the application made for the test")
+      "applications.list(): the application made for the test")
+accts = client.api.accounts.list(page_size=50 if dialect == "restcomm" else None)
+check([a.friendly_name for a in accts] == ["twilio-sub"],
+      "accounts.list(): the sub-account (Restcomm lists sub-accounts)")
 check(client.applications(apps[0].sid).fetch().sid == apps[0].sid,
       "applications(sid).fetch()")
 nums = client.incoming_phone_numbers.list()

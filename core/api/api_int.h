@@ -132,7 +132,10 @@ typedef enum {
     SB__FILT_CONTAINS,          /* substring, literal */
     SB__FILT_DATE_FROM,         /* column >= YYYY-MM-DD */
     SB__FILT_DATE_TO,           /* column < YYYY-MM-DD + 1 day */
-    SB__FILT_INT                /* column = integer */
+    SB__FILT_INT,               /* column = integer */
+    SB__FILT_PATTERN            /* with a '%': Restcomm's LIKE ('%' any
+                                   run, the rest literal); else column =
+                                   value */
 } sb__api_filter_mode_t;
 
 typedef struct sb__api_filter_s {

@@ -111,8 +111,8 @@ static const sb__api_field_t fields[] = {
 };
 
 static const sb__api_filter_t filters[] = {
-    {"To", "recipient", SB__FILT_EQ},
-    {"From", "sender", SB__FILT_EQ},
+    {"To", "recipient", SB__FILT_PATTERN},
+    {"From", "sender", SB__FILT_PATTERN},
     {"Status", "status", SB__FILT_EQ},
     {"StartTime", "start_time", SB__FILT_DATE_FROM},
     {"EndTime", "end_time", SB__FILT_DATE_TO},
@@ -126,6 +126,7 @@ static const sb__api_sort_t sorts[] = {
     {"Direction", "direction"},
     {"Status", "status"},
     {"Duration", "duration"},
+    {"Price", "price"},
 };
 
 sb__api_resource_t sb__api_calls = {
@@ -144,6 +145,7 @@ sb__api_resource_t sb__api_calls = {
     .nfilters = (int)SB_COUNTOF(filters),
     .sorts = sorts,
     .nsorts = (int)SB_COUNTOF(sorts),
+    .default_sort = "DateCreated:desc",  /* newest first, as Restcomm */
 };
 
 /* ---- Supervisor --------------------------------------------------------- */

@@ -544,6 +544,23 @@ static int list_filters(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
         c->col = col;
         sb_buf_reset(arena);
         switch (f->mode) {
+        case SB__FILT_PATTERN:
+            if (strchr(v, '%')) {
+                for (const char *p = v; *p; p++) {
+                    if (*p == '%') {
+                        sb_buf_putc(arena, '%');
+                    } else {
+                        char one[2] = {*p, 0};
+                        sb_rows_like_escape(arena, one);
+                    }
+                }
+                c->op = SB_ROWS_LIKE;
+                c->s = owned[(*nowned)++] = sb_buf_steal(arena);
+                break;
+            }
+            c->op = SB_ROWS_EQ;
+            c->s = v;
+            break;
         case SB__FILT_EQ:
             c->op = SB_ROWS_EQ;
             c->s = v;
@@ -565,13 +582,28 @@ static int list_filters(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
             break;
         case SB__FILT_DATE_FROM:
         case SB__FILT_DATE_TO: {
+            /* A date (the whole day), or a date and a time of day
+             * ("2024-05-01 13:45:00", 'T' too): from that second on,
+             * or up to and including it. */
             time_t t;
-            if (sb_time_parse_date(v, &t) != 0) {
-                sb__api_error(ctx, 400, "%s must be a date (YYYY-MM-DD)", f->param);
+            char day[11];
+            int hh = -1, mm = 0, ss = 0, used = 0;
+            snprintf(day, sizeof day, "%s", v);
+            int ok = strlen(v) >= 10 && sb_time_parse_date(day, &t) == 0;
+            if (ok && v[10] != '\0')
+                ok = (v[10] == ' ' || v[10] == 'T') &&
+                     (sscanf(v + 11, "%2d:%2d:%2d%n", &hh, &mm, &ss, &used) == 3 ||
+                      sscanf(v + 11, "%2d:%2d%n", &hh, &mm, &used) == 2) &&
+                     v[11 + used] == '\0' && hh >= 0 && hh < 24 && mm >= 0 &&
+                     mm < 60 && ss >= 0 && ss < 60;
+            if (!ok) {
+                sb__api_error(ctx, 400, "%s must be a date (YYYY-MM-DD), optionally "
+                              "with a time of day (YYYY-MM-DD HH:MM:SS)", f->param);
                 return -1;
             }
+            int64_t at = (int64_t)t + (hh >= 0 ? hh * 3600 + mm * 60 + ss : 0);
             c->op = f->mode == SB__FILT_DATE_FROM ? SB_ROWS_GE : SB_ROWS_LT;
-            c->i = (int64_t)t + (f->mode == SB__FILT_DATE_TO ? 86400 : 0);
+            c->i = at + (f->mode == SB__FILT_DATE_TO ? (hh >= 0 ? 1 : 86400) : 0);
             break;
         }
         case SB__FILT_INT: {
@@ -600,10 +632,15 @@ static int list_sort(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
     const char *sort = sb__api_param(ctx, "SortBy");
     const char *rev = sb__api_param(ctx, "Reverse");
     q->order_col = -1;
-    q->desc = rev && strcasecmp(rev, "true") == 0;
+    q->desc = 0;
+    /* Restcomm's legacy Reverse=true turns the default order around
+     * (SortBy, when given, says its own direction). */
+    int reverse = !(sort && *sort) && rev && strcasecmp(rev, "true") == 0;
     const char *name = sort && *sort ? sort : res->default_sort;
-    if (name == NULL)
+    if (name == NULL) {
+        q->desc = reverse;
         return 0;
+    }
     size_t nl = strcspn(name, ":");
     for (int i = 0; i < res->nsorts; i++) {
         if (strlen(res->sorts[i].name) == nl &&
@@ -618,6 +655,8 @@ static int list_sort(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
                 else
                     goto bad;
             }
+            if (reverse)
+                q->desc = !q->desc;
             return 0;
         }
     }

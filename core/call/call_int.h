@@ -299,6 +299,15 @@ int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *
 void sb__call_orig_set_app(sb_call_t *call, const char *url, const char *method,
                            const char *fallback_url, const char *fallback_method);
 
+/* p2p.c */
+struct sb__route_s;
+/* A Client (from_user) calling another Client of its account (to_user)
+ * by login: fills out (account; no URL). Returns 0, or SB_ENOENT. */
+int sb__call_route_p2p(sb_call_mgr_t *mgr, const char *from_user, const char *to_user,
+                       struct sb__route_s *out);
+/* Dials call->to (a Client) for the inbound call and connects them. */
+int sb__call_p2p_start(sb_call_t *call);
+
 /* conference.c, for modify.c: mutes the call in its room. */
 int sb__call_conference_mute(sb_call_t *call, int muted);
 

@@ -6,6 +6,9 @@
  * written with status ringing, 180 Ringing sent, and the number's
  * application started through the runner with CallStatus=ringing.
  *
+ * With no number of that name, a Client calling another Client of its
+ * account by login is connected directly (p2p.c).
+ *
  * Routing itself (which number, which application URL) is route.c.
  */
 #include "call_int.h"
@@ -61,6 +64,11 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
     /* Routing. */
     sb__route_t route;
     int rc = sb__route_lookup(mgr, to_user, &route);
+    int p2p = 0;
+    if (rc == SB_ENOENT && sb__call_route_p2p(mgr, in->from_user, to_user, &route) == 0) {
+        p2p = 1;
+        rc = 0;
+    }
     if (rc == SB_ENOENT) {
         sb_info("call: no number matches '%s' (from %s, Call-ID %s): 404",
                 to_user, in->from_user, in->call_id);
@@ -78,7 +86,7 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
         refuse(leg, 403, "Forbidden");
         return;
     }
-    if (route.url == NULL || route.url[0] == '\0') {
+    if (!p2p && (route.url == NULL || route.url[0] == '\0')) {
         sb_info("call: number %s has no voice application: 404", to_user);
         sb__route_clear(&route);
         refuse(leg, 404, "Not Found");
@@ -149,7 +157,8 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
     sb_media_endpoint_set_data(ep, call);
     sb_sip_leg_set_handler(leg, sb__call_on_leg, call);
     sb_log_call(SB_LOG_INFO, call->sid, "call: %s -> %s (number %s, Call-ID %s)",
-                in->from_user, to_user, route.number_sid, in->call_id);
+                in->from_user, to_user, p2p ? "none: Client to Client" : route.number_sid,
+                in->call_id);
     sb_call_ref(call);
     sb__call_set_status(call, SB_CALL_RINGING);
     sb_call_ring(call);
@@ -160,7 +169,7 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
         .fallback_url = route.fallback_url,
         .fallback_method = route.fallback_method,
     };
-    rc = mgr->runner->start(mgr->runner_arg, call, &app);
+    rc = p2p ? sb__call_p2p_start(call) : mgr->runner->start(mgr->runner_arg, call, &app);
     sb__route_clear(&route);
     if (rc != 0) {
         sb_log_call(SB_LOG_ERROR, call->sid, "call: cannot start the application: %s",

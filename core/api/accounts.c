@@ -231,6 +231,19 @@ void sb__api_accounts_create(sb__api_ctx_t *ctx)
     const char *status = sb__api_param(ctx, "Status");
     const char *friendly = sb__api_param(ctx, "FriendlyName");
     const char *role = sb__api_param(ctx, "Role");
+    /* Twilio creates a sub-account from a FriendlyName alone (it signs in
+     * with its AuthToken): made-up e-mail and password, never shown. */
+    char made_email[96], made_password[64];
+    if (ctx->json == SB__API_JSON_TWILIO && (email == NULL || *email == '\0') &&
+        (password == NULL || *password == '\0')) {
+        char *a = sb_token_new(), *b = sb_token_new();
+        snprintf(made_email, sizeof made_email, "%s@subaccounts.invalid", a);
+        snprintf(made_password, sizeof made_password, "Tw-%s-%.8s!", b, a);
+        free(a);
+        free(b);
+        email = made_email;
+        password = made_password;
+    }
     if (email == NULL || *email == '\0') {
         sb__api_error(ctx, 400, "EmailAddress can not be null.");
         return;

@@ -103,6 +103,25 @@ static void copy_params(const sb_http_params_t *from, sb_http_params_t *to)
         sb_http_params_add(to, from->items[i].name, from->items[i].value);
 }
 
+/* Twilio's names for Restcomm's parameters, in Twilio's dialect: the
+ * Restcomm name is added when only the Twilio one was given. */
+static void twilio_aliases(sb__api_ctx_t *ctx)
+{
+    static const struct {
+        const sb__api_resource_t *res;
+        const char *twilio, *restcomm;
+    } aliases[] = {
+        {&sb__api_applications, "VoiceUrl", "RcmlUrl"},
+    };
+    for (size_t i = 0; i < SB_COUNTOF(aliases); i++) {
+        if (ctx->route->res != aliases[i].res || sb__api_param(ctx, aliases[i].restcomm))
+            continue;
+        const char *v = sb__api_param(ctx, aliases[i].twilio);
+        if (v)
+            sb_http_params_add(&ctx->form, aliases[i].restcomm, v);
+    }
+}
+
 static void parse_params(sb__api_ctx_t *ctx)
 {
     copy_params(sb_http_req_query(ctx->req), &ctx->query);
@@ -429,6 +448,8 @@ static void on_request(sb_http_req_t *req, void *arg)
         return;
     }
     ctx->route = bad ? NULL : find_route(ctx);
+    if (ctx->json == SB__API_JSON_TWILIO && ctx->route)
+        twilio_aliases(ctx);
     if (ctx->route && ctx->route->anonymous && ctx->route->anonymous(ctx)) {
         /* Served without credentials (recordings media): the handler
          * checks what the path names; ctx->me stays empty. */

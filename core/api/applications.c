@@ -21,6 +21,17 @@ static void render_numbers(sb__api_ctx_t *ctx, sb__api_w_t *w,
     sb__api_w_arr_end(w, "Numbers");
 }
 
+/* Twilio's dialect names the RCML URL voice_url. */
+static void render_voice_url(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                             const sb__api_resource_t *res, const sb_rows_val_t *vals)
+{
+    (void)ctx;
+    if (w->json != SB__API_JSON_TWILIO)
+        return;
+    const sb_rows_val_t *v = &vals[sb__api_col(res, "rcml_url")];
+    sb__api_w_str(w, NULL, "voice_url", v->null ? NULL : v->s, 0);
+}
+
 static const sb__api_field_t fields[] = {
     SB__FIELD("Sid", "sid", "sid", SB__T_TEXT, 0),
     SB__FIELD("DateCreated", "date_created", "date_created", SB__T_DATE, 0),
@@ -37,6 +48,7 @@ static const sb__api_field_t fields[] = {
     SB__FIELD("Kind", "kind", "kind", SB__T_ENUM,
               SB__F_W | SB__F_CLEAR | SB__F_XOMIT, .choices = kinds),
     SB__FIELD("Numbers", "numbers", NULL, SB__T_CUSTOM, 0, .render = render_numbers),
+    SB__FIELD("VoiceUrl", "voice_url", NULL, SB__T_CUSTOM, 0, .render = render_voice_url),
 };
 
 sb__api_resource_t sb__api_applications = {

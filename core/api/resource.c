@@ -917,7 +917,9 @@ void sb__api_delete(sb__api_ctx_t *ctx)
     if (res->deleted)
         res->deleted(ctx, row.v);
     sb_row_free(&row);
-    sb__api_send(ctx, res->delete_status ? res->delete_status : 200, NULL, 0);
+    /* Twilio answers every DELETE 204. */
+    sb__api_send(ctx, ctx->json == SB__API_JSON_TWILIO ? 204
+                      : res->delete_status ? res->delete_status : 200, NULL, 0);
 }
 
 void sb__api_item(sb__api_ctx_t *ctx)

@@ -296,7 +296,18 @@ void sb__api_usage(sb__api_ctx_t *ctx)
     sb__api_w_init(&w, ctx->json);
     a.w = &w;
     sb__api_w_doc_begin(&w);
-    sb__api_w_arr_begin(&w, "UsageRecords", NULL, NULL);
+    /* Twilio's dialect wraps every list in its page object. */
+    int twilio = ctx->json == SB__API_JSON_TWILIO;
+    if (twilio) {
+        sb__api_w_obj_begin(&w, NULL, NULL);
+        sb__api_w_int(&w, NULL, "page", 0);
+        sb__api_w_int(&w, NULL, "page_size", (int64_t)SB_COUNTOF(categories));
+        sb__api_w_str(&w, NULL, "uri", ctx->path, 0);
+        sb__api_w_str(&w, NULL, "first_page_uri", ctx->path, 0);
+        sb__api_w_str(&w, NULL, "previous_page_uri", NULL, 0);
+        sb__api_w_str(&w, NULL, "next_page_uri", NULL, 0);
+    }
+    sb__api_w_arr_begin(&w, "UsageRecords", "usage_records", NULL);
     for (size_t i = 0; i < SB_COUNTOF(categories); i++) {
         if (only && only != &categories[i])
             continue;
@@ -308,6 +319,8 @@ void sb__api_usage(sb__api_ctx_t *ctx)
         }
     }
     sb__api_w_arr_end(&w, "UsageRecords");
+    if (twilio)
+        sb__api_w_obj_end(&w, NULL);
     sb__api_w_doc_end(&w);
     sb__api_send_doc(ctx, &w);
 }

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define REST_BASE "/restcomm/2012-04-24"
 
@@ -54,6 +55,45 @@ typedef struct {
     sb_con_t *console;
     int64_t started_ms;
 } server_t;
+
+/* GET /metrics: the families the api cannot see (api.h sb_api_use_metrics). */
+static void write_metrics(void *arg, sb_buf_t *b)
+{
+    server_t *s = arg;
+    if (s->media) {
+        sb_media_clock_stats_t cs;
+        sb_media_engine_clock_stats(s->media, &cs);
+        sb_buf_puts(b, "# HELP switchboard_media_frames_total Generated 20 ms frames sent (plays, tones, rooms).\n"
+                       "# TYPE switchboard_media_frames_total counter\n");
+        sb_buf_printf(b, "switchboard_media_frames_total %llu\n", (unsigned long long)cs.frames);
+        sb_buf_puts(b, "# HELP switchboard_media_late_frames_total Frames sent more than 5 ms after their time.\n"
+                       "# TYPE switchboard_media_late_frames_total counter\n");
+        sb_buf_printf(b, "switchboard_media_late_frames_total %llu\n",
+                      (unsigned long long)cs.late_frames);
+        sb_buf_puts(b, "# HELP switchboard_media_clock_missed_ticks_total Media clock expirations that came together (the worker fell behind).\n"
+                       "# TYPE switchboard_media_clock_missed_ticks_total counter\n");
+        sb_buf_printf(b, "switchboard_media_clock_missed_ticks_total %llu\n",
+                      (unsigned long long)cs.missed_ticks);
+        sb_buf_puts(b, "# HELP switchboard_media_playing Endpoints playing a source now.\n"
+                       "# TYPE switchboard_media_playing gauge\n");
+        sb_buf_printf(b, "switchboard_media_playing %llu\n", (unsigned long long)cs.playing);
+    }
+    sb_buf_puts(b, "# HELP switchboard_uptime_seconds Seconds since the server started.\n"
+                   "# TYPE switchboard_uptime_seconds gauge\n");
+    sb_buf_printf(b, "switchboard_uptime_seconds %.3f\n",
+                  (double)(sb_time_now_ms() - s->started_ms) / 1000.0);
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    sb_buf_puts(b, "# HELP switchboard_resident_memory_bytes The process's resident memory.\n"
+                   "# TYPE switchboard_resident_memory_bytes gauge\n");
+    sb_buf_printf(b, "switchboard_resident_memory_bytes %lld\n",
+                  (long long)resident * (long long)sysconf(_SC_PAGESIZE));
+}
 
 static void on_hup(void *arg)
 {
@@ -475,6 +515,8 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
     sb_call_mgr_set_runner(s->calls, &sb_lua_call_runner, s->lua);
     if (s->api)
         sb_api_use_calls(s->api, s->calls);
+    if (s->api)
+        sb_api_use_metrics(s->api, write_metrics, s);
     return 0;
 }
 

@@ -46,6 +46,7 @@ void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len)
     const char *ct = NULL;
     if (len > 0)
         ct = ctx->json ? "application/json" : "application/xml";
+    sb__api_metrics_request(ctx, status);
     sb_http_respond(ctx->req, status, ct, body, len);
     ctx_free(ctx);
 }
@@ -53,6 +54,7 @@ void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len)
 void sb__api_send_raw(sb__api_ctx_t *ctx, int status, const char *ctype,
                       const char *body, size_t len)
 {
+    sb__api_metrics_request(ctx, status);
     sb_http_respond(ctx->req, status, ctype, body, len);
     ctx_free(ctx);
 }
@@ -429,6 +431,7 @@ static void on_request(sb_http_req_t *req, void *arg)
     sb__api_ctx_t *ctx = SB_NEW(sb__api_ctx_t);
     ctx->api = api;
     ctx->req = req;
+    ctx->t0_ns = uv_hrtime();
     ctx->method = sb_http_req_method(req);
     if (strcmp(ctx->method, "HEAD") == 0)
         ctx->method = "GET";
@@ -553,11 +556,14 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
               sb__api_plugin_route, NULL, 0);
 
     api->twilio_route_id = -1;
+    api->metrics_route_id = -1;
     int rc = sb_http_router_add(router, "*", SB_API_PREFIX "/*", on_request, api,
                                 &api->route_id);
     if (rc == 0) {
         rc = sb_http_router_add(router, "*", SB_API_TWILIO_PREFIX "/*", on_request, api,
                                 &api->twilio_route_id);
+        if (rc == 0 && (rc = sb__api_metrics_mount(api)) != 0)
+            sb_http_router_remove(router, api->twilio_route_id);
         if (rc != 0)
             sb_http_router_remove(router, api->route_id);
     }
@@ -592,6 +598,8 @@ void sb_api_free(sb_api_t *api)
         sb_http_router_remove(api->router, api->route_id);
         if (api->twilio_route_id >= 0)
             sb_http_router_remove(api->router, api->twilio_route_id);
+        if (api->metrics_route_id >= 0)
+            sb_http_router_remove(api->router, api->metrics_route_id);
     }
     api->router = NULL;
     api->plugin_cb = NULL;

@@ -50,6 +50,13 @@ void sb_api_use_calls(sb_api_t *api, struct sb_call_mgr_s *calls);
  * the media off (404) and makes DELETE remove rows only. */
 void sb_api_use_recordings(sb_api_t *api, const char *dir);
 
+/* Optional: cb(arg, out) appends the server's own families (media, the
+ * process) to GET /metrics, in Prometheus' text format, with their HELP
+ * and TYPE lines. Borrowed until sb_api_free. */
+struct sb_buf_s;
+typedef void (*sb_api_metrics_cb)(void *arg, struct sb_buf_s *out);
+void sb_api_use_metrics(sb_api_t *api, sb_api_metrics_cb cb, void *arg);
+
 /* ---- plugin routes ------------------------------------------------------ */
 
 /* A request under /Accounts/{AccountSid}/Plugins/..., authenticated and

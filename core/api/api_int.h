@@ -206,6 +206,15 @@ struct sb__api_resource_s {
 
 /* ---- the api and the request context ------------------------------------ */
 
+#define SB__API_LAT_BUCKETS 10
+/* REST answers of one route (metrics.c). */
+typedef struct sb__api_route_stats_s {
+    uint64_t codes[5];          /* 1xx .. 5xx */
+    uint64_t buckets[SB__API_LAT_BUCKETS];  /* answered within bounds[i] */
+    uint64_t count;
+    double sum;                 /* seconds */
+} sb__api_route_stats_t;
+
 typedef struct sb__api_route_s {
     const char *pattern;        /* "Accounts/{AC}/Clients/{SID}" */
     const char *methods;        /* "GET,POST,PUT" */
@@ -223,6 +232,11 @@ struct sb_api_s {
     sb_http_router_t *router;
     int route_id;
     int twilio_route_id;        /* SB_API_TWILIO_PREFIX, or -1 */
+    int metrics_route_id;       /* GET /metrics (metrics.c), or -1 */
+    sb__api_route_stats_t rstats[SB__API_MAX_ROUTES + 1];   /* by route;
+                                   the last: requests no route matched */
+    sb_api_metrics_cb metrics_cb;   /* the server's own metrics, or NULL */
+    void *metrics_arg;
     uv_loop_t *loop;
     int pending;                /* thread-pool jobs running */
     int freeing;                /* sb_api_free called while pending > 0 */
@@ -271,6 +285,7 @@ struct sb__api_ctx_s {
     void (*done_fn)(sb__api_ctx_t *ctx);
     char *w_in1, *w_in2, *w_out;
     int w_result;
+    uint64_t t0_ns;             /* arrival (uv_hrtime), for metrics */
     void *hold;                 /* handler data kept across the work */
     void (*hold_free)(void *);
 };
@@ -306,6 +321,9 @@ void sb__api_uri(sb_buf_t *b, int json, const char *ac, const char *path,
                  const char *sid);
 
 /* auth.c */
+/* Decodes standard base64 (padding optional) into out (cap bytes, NUL
+ * added). Returns the length or -1. */
+long sb__api_b64_decode(const char *in, char *out, size_t cap);
 /* Authenticates the request, then calls sb__api_authorized(ctx) or
  * answers 401/403/503. */
 void sb__api_authenticate(sb__api_ctx_t *ctx);
@@ -383,6 +401,9 @@ extern sb__api_resource_t sb__api_participants;
 
 /* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
 void sb__api_supervisor(sb__api_ctx_t *ctx);
+/* metrics.c: GET /metrics on the router; and the count of one answer. */
+int sb__api_metrics_mount(sb_api_t *api);
+void sb__api_metrics_request(sb__api_ctx_t *ctx, int status);
 /* calls.c: GET lists, POST creates a call; GET one, POST modifies it. */
 void sb__api_calls_collection(sb__api_ctx_t *ctx);
 void sb__api_calls_item(sb__api_ctx_t *ctx);

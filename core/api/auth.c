@@ -31,7 +31,7 @@ static int b64_value(unsigned char c)
 
 /* Decodes standard base64 (padding optional) into out (cap bytes, NUL
  * added). Returns the length or -1. */
-static long b64_decode(const char *in, char *out, size_t cap)
+long sb__api_b64_decode(const char *in, char *out, size_t cap)
 {
     size_t n = 0;
     unsigned acc = 0;
@@ -123,7 +123,7 @@ void sb__api_authenticate(sb__api_ctx_t *ctx)
     h += 6;
     while (*h == ' ')
         h++;
-    long n = b64_decode(h, decoded, sizeof decoded);
+    long n = sb__api_b64_decode(h, decoded, sizeof decoded);
     char *colon = n > 0 ? strchr(decoded, ':') : NULL;
     if (colon == NULL || colon == decoded || (long)strlen(decoded) != n ||
         !sb_http_utf8_valid(decoded, (size_t)n)) {

@@ -718,6 +718,9 @@ typedef struct sb_call_stats_s {
     int64_t completed;          /* ended completed */
     int64_t failed;             /* ended busy, failed, no-answer, canceled */
     int64_t refused;            /* INVITEs refused 503 by admission control */
+    /* Calls over, by final status (sb_call_status_t) and direction
+     * (inbound, outbound-dial, outbound-api). */
+    int64_t ended[SB_CALL_CANCELED + 1][3];
     int64_t media_endpoints;
 } sb_call_stats_t;
 

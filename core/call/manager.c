@@ -109,6 +109,9 @@ void sb__call_unlist(sb_call_mgr_t *mgr, sb_call_t *call)
         s->completed++;
     else
         s->failed++;
+    if ((unsigned)call->status < SB_COUNTOF(s->ended))
+        s->ended[call->status][call->dir == SB_CALL_INBOUND ? 0
+                               : call->dir == SB_CALL_OUTBOUND_DIAL ? 1 : 2]++;
 }
 
 /* ---- life cycle --------------------------------------------------------------- */

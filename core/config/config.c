@@ -83,6 +83,8 @@ static const keydef_t schema[] = {
      "percent of the event loop busy, 0 for no limit"},
     {"calls", "api_rate", T_INT, OFF(calls_api_rate), 0, 1000000,
      "calls an account may create over REST per second, 0 for no limit"},
+    {"metrics", "enabled", T_BOOL, OFF(metrics_enabled), 0, 1, "boolean"},
+    {"metrics", "auth", T_STRING, OFF(metrics_auth), 0, 0, "user:password"},
     {"media", "port_min", T_INT, OFF(media_port_min), 1024, 65534, "UDP port"},
     {"media", "port_max", T_INT, OFF(media_port_max), 1025, 65535, "UDP port"},
     {"media", "timeout", T_INT, OFF(media_timeout_s), 1, 86400, "seconds"},
@@ -123,7 +125,7 @@ static const keydef_t schema[] = {
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
                                        "console", "admin", "log", "refer", "calls",
-                                       "media", "tts", "recordings", "asr"};
+                                       "media", "tts", "recordings", "asr", "metrics"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {
@@ -157,6 +159,7 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->log_level = SB_LOG_INFO;
     cfg->refer_notify = 1;
     cfg->calls_api_rate = 50;
+    cfg->metrics_enabled = 1;
     cfg->media_port_min = 20000;
     cfg->media_port_max = 30000;
     cfg->media_timeout_s = 60;
@@ -250,6 +253,7 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->console_socket);
     free(cfg->admin_email);
     free(cfg->admin_password);
+    free(cfg->metrics_auth);
     free(cfg->log_file);
     free(cfg->media_ip);
     free(cfg->media_bind_ip);

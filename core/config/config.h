@@ -80,6 +80,10 @@ typedef struct sb_config_s {
     int calls_api_rate;         /* calls one account creates over REST
                                    per second (POST Calls) */
 
+    /* metrics.* (GET /metrics) */
+    int metrics_enabled;        /* default 1 */
+    char *metrics_auth;         /* "user:password" for HTTP Basic, or NULL */
+
     /* media.* */
     int media_port_min;         /* default 20000 */
     int media_port_max;         /* default 30000 */

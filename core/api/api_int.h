@@ -70,6 +70,9 @@ void sb__api_w_str(sb__api_w_t *w, const char *xml, const char *json,
                    const char *v, unsigned flags);
 void sb__api_w_int(sb__api_w_t *w, const char *xml, const char *json, int64_t v);
 void sb__api_w_bool(sb__api_w_t *w, const char *xml, const char *json, int v);
+/* v / scale as a number with decimals digits (e.g. 421, 2, 100: 4.21). */
+void sb__api_w_fixed(sb__api_w_t *w, const char *xml, const char *json, int64_t v,
+                     int decimals, int64_t scale);
 /* Escapes s for XML text or attribute values / JSON strings. */
 void sb__api_xml_escape(sb_buf_t *b, const char *s);
 void sb__api_json_escape(sb_buf_t *b, const char *s);

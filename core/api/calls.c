@@ -77,6 +77,31 @@ static void render_subresources(sb__api_ctx_t *ctx, sb__api_w_t *w,
     sb__api_w_obj_end(w, "SubresourceUris");
 }
 
+/* Quality (an extension, docs/rest.md): what the leg's phone sent and
+ * was sent, loss, jitter and the MOS estimate, once the leg is over. */
+static void render_quality(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                           const sb__api_resource_t *res, const sb_rows_val_t *vals)
+{
+    (void)ctx;
+    const sb_rows_val_t *codec = &vals[sb__api_col(res, "codec")];
+    if (codec->null)
+        return;
+    int64_t rx = vals[sb__api_col(res, "rtp_packets_received")].i;
+    int64_t lost = vals[sb__api_col(res, "rtp_packets_lost")].i;
+    sb__api_w_obj_begin(w, "Quality", "quality");
+    sb__api_w_str(w, "Codec", "codec", codec->s, 0);
+    sb__api_w_int(w, "PacketsReceived", "packets_received", rx);
+    sb__api_w_int(w, "PacketsSent", "packets_sent",
+                  vals[sb__api_col(res, "rtp_packets_sent")].i);
+    sb__api_w_int(w, "PacketsLost", "packets_lost", lost);
+    sb__api_w_fixed(w, "LossPercent", "loss_percent",
+                    rx + lost > 0 ? lost * 10000 / (rx + lost) : 0, 2, 100);
+    sb__api_w_fixed(w, "JitterMs", "jitter_ms", vals[sb__api_col(res, "jitter_us")].i,
+                    2, 1000);
+    sb__api_w_fixed(w, "Mos", "mos", vals[sb__api_col(res, "mos_x100")].i, 2, 100);
+    sb__api_w_obj_end(w, "Quality");
+}
+
 static const sb__api_field_t fields[] = {
     SB__FIELD("Sid", "sid", "sid", SB__T_TEXT, 0),
     SB__FIELD("InstanceId", "instance_id", "instance_id", SB__T_TEXT, 0),
@@ -104,6 +129,13 @@ static const sb__api_field_t fields[] = {
     SB__FIELD("SubresourceUris", "subresource_uris", NULL, SB__T_CUSTOM, 0,
               .render = render_subresources),
     SB__FIELD("Ring_duration", "ring_duration", "ring_duration", SB__T_INT, 0),
+    SB__FIELD("Quality", "quality", NULL, SB__T_CUSTOM, 0, .render = render_quality),
+    SB__FIELD("_codec", "_codec", "codec", SB__T_TEXT, SB__F_HIDDEN),
+    SB__FIELD("_rx", "_rx", "rtp_packets_received", SB__T_INT, SB__F_HIDDEN),
+    SB__FIELD("_tx", "_tx", "rtp_packets_sent", SB__T_INT, SB__F_HIDDEN),
+    SB__FIELD("_lost", "_lost", "rtp_packets_lost", SB__T_INT, SB__F_HIDDEN),
+    SB__FIELD("_jitter", "_jitter", "jitter_us", SB__T_INT, SB__F_HIDDEN),
+    SB__FIELD("_mos", "_mos", "mos_x100", SB__T_INT, SB__F_HIDDEN),
     /* Read by the renderers and filters, never written out. */
     SB__FIELD("_start", "_start", "start_time", SB__T_INT, SB__F_HIDDEN),
     SB__FIELD("_end", "_end", "end_time", SB__T_INT, SB__F_HIDDEN),

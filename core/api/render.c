@@ -183,6 +183,20 @@ void sb__api_w_int(sb__api_w_t *w, const char *xml, const char *json, int64_t v)
     }
 }
 
+void sb__api_w_fixed(sb__api_w_t *w, const char *xml, const char *json, int64_t v,
+                     int decimals, int64_t scale)
+{
+    /* v / scale with decimals digits, written as a number, not text. */
+    char num[48];
+    snprintf(num, sizeof num, "%.*f", decimals, (double)v / (double)scale);
+    if (w->json) {
+        json_key(w, json);
+        sb_buf_puts(&w->buf, num);
+    } else {
+        sb_buf_printf(&w->buf, "<%s>%s</%s>", xml, num, xml);
+    }
+}
+
 void sb__api_w_bool(sb__api_w_t *w, const char *xml, const char *json, int v)
 {
     if (w->json) {

@@ -200,6 +200,13 @@ void sb__call_save(sb_call_t *call)
         .ring_duration = ring,
         .date_created = call->start_ms / 1000,
         .date_updated = now / 1000,
+        .has_quality = call->has_quality,
+        .codec = call->codec,
+        .rtp_received = call->q_received,
+        .rtp_sent = call->q_sent,
+        .rtp_lost = call->q_lost,
+        .jitter_us = call->q_jitter_us,
+        .mos_x100 = call->q_mos_x100,
     };
     sb_call_mgr_t *mgr = call->mgr;
     if (!mgr->cdr_batch && !uv_is_closing((uv_handle_t *)&mgr->cdr_timer) &&
@@ -267,6 +274,39 @@ static void reqs_finish(sb_call_t *call, int err)
     }
 }
 
+/* The leg's media quality as it ends (call records, issue 22). */
+static void take_quality(sb_call_t *call)
+{
+    sb_call_quality_t q;
+    if (sb_call_quality(call, &q) != 0 || q.received + q.sent == 0)
+        return;
+    call->has_quality = 1;
+    snprintf(call->codec, sizeof call->codec, "%s", q.codec);
+    call->q_received = (int64_t)q.received;
+    call->q_sent = (int64_t)q.sent;
+    call->q_lost = (int64_t)q.lost;
+    call->q_jitter_us = (int64_t)(q.jitter_ms * 1000.0 + 0.5);
+    call->q_mos_x100 = (int64_t)(q.mos * 100.0 + 0.5);
+}
+
+int sb_call_quality(const sb_call_t *call, sb_call_quality_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (call->ep == NULL)
+        return SB_ESTATE;
+    sb_media_stats_t ms;
+    sb_media_endpoint_stats(call->ep, &ms);
+    out->codec = ms.codec == SB_MEDIA_PCMA ? "PCMA" : ms.codec == SB_MEDIA_PCMU ? "PCMU" : "";
+    out->received = ms.rx_packets;
+    out->sent = ms.tx_packets;
+    out->lost = ms.rx_lost;
+    out->jitter_ms = ms.jitter_ms;
+    uint64_t expected = ms.rx_packets + ms.rx_lost;
+    out->loss_pct = expected ? 100.0 * (double)ms.rx_lost / (double)expected : 0.0;
+    sb_media_quality(out->loss_pct, out->jitter_ms, &out->r, &out->mos);
+    return 0;
+}
+
 static void call_over(sb_call_t *call)
 {
     sb_call_mgr_t *mgr = call->mgr;
@@ -290,6 +330,8 @@ static void call_over(sb_call_t *call)
     sb__call_gather_over(call);
     sb__call_conference_over(call);
     sb__call_plays_over(call);
+    if (call->ep && call->answer_ms > 0)
+        take_quality(call);
     if (call->ep) {
         sb_media_endpoint_t *ep = call->ep;
         call->ep = NULL;

@@ -601,6 +601,15 @@ int sb_call_mute(sb_call_t *call, int muted);
 int sb_call_muted(const sb_call_t *call);
 /* 1 while sb_call_modify_url is fetching for the call. */
 int sb_call_modifying(const sb_call_t *call);
+/* The call's media quality so far: what its phone sent and was sent, the
+ * loss and jitter of what it sent, and a MOS estimate from them
+ * (sb_media_quality). Returns 0, or SB_ESTATE without media. */
+typedef struct sb_call_quality_s {
+    const char *codec;          /* "PCMU", "PCMA", "" (static) */
+    uint64_t received, sent, lost;
+    double loss_pct, jitter_ms, r, mos;
+} sb_call_quality_t;
+int sb_call_quality(const sb_call_t *call, sb_call_quality_t *out);
 /* Returns borrowed account SID of the call. */
 const char *sb_call_account(const sb_call_t *call);
 

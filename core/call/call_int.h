@@ -163,6 +163,10 @@ struct sb_call_s {
     struct orig_s *orig;            /* a created call until it is answered
                                        (originate.c) */
     int muted;                      /* Mute=true (modify.c) */
+    /* Quality of the leg's media, taken when it ends (call.c). */
+    int has_quality;
+    char codec[8];
+    int64_t q_received, q_sent, q_lost, q_jitter_us, q_mos_x100;
     int modifying;                  /* a REST modification is under way */
 
     /* REFER parameters (issue 9), NULL when none. */

@@ -135,6 +135,33 @@ static int lcall_index(lua_State *L)
             lua_pushnil(L);
         return 1;
     }
+    if (strcmp(key, "quality") == 0) {
+        /* The media so far: { codec, received, sent, lost, loss_percent,
+         * jitter_ms, r, mos } (sb_call_quality), or nil. */
+        sb_call_quality_t q;
+        if (c->ops != &sb_lua_real_call_ops || sb_call_quality(c->call, &q) != 0) {
+            lua_pushnil(L);
+            return 1;
+        }
+        lua_createtable(L, 0, 8);
+        lua_pushstring(L, q.codec);
+        lua_setfield(L, -2, "codec");
+        lua_pushinteger(L, (lua_Integer)q.received);
+        lua_setfield(L, -2, "received");
+        lua_pushinteger(L, (lua_Integer)q.sent);
+        lua_setfield(L, -2, "sent");
+        lua_pushinteger(L, (lua_Integer)q.lost);
+        lua_setfield(L, -2, "lost");
+        lua_pushnumber(L, q.loss_pct);
+        lua_setfield(L, -2, "loss_percent");
+        lua_pushnumber(L, q.jitter_ms);
+        lua_setfield(L, -2, "jitter_ms");
+        lua_pushnumber(L, q.r);
+        lua_setfield(L, -2, "r");
+        lua_pushnumber(L, q.mos);
+        lua_setfield(L, -2, "mos");
+        return 1;
+    }
     sb_rcml_call_info_t ci;
     memset(&ci, 0, sizeof ci);
     c->ops->info(c->call, &ci);

@@ -709,6 +709,28 @@ void sb_media_endpoint_stats(const sb_media_endpoint_t *ep,
 {
     *out = ep->st;
     out->rx_lost = sb__rxstats_lost(&ep->rx);
+    out->jitter_ms = (double)ep->rx.jitter16 / 16.0 / 8.0;
+    out->codec = ep->nego.codec;
+}
+
+void sb_media_quality(double loss_pct, double jitter_ms, double *r, double *mos)
+{
+    /* Effective latency: the one-way delay (not measured: 20 ms, a
+     * packet's worth) plus twice the jitter, plus 10 ms of codec. */
+    double lat = 20.0 + 2.0 * jitter_ms + 10.0;
+    double rv = lat < 160.0 ? 93.2 - lat / 40.0 : 93.2 - (lat - 120.0) / 10.0;
+    rv -= 2.5 * (loss_pct < 0 ? 0 : loss_pct);
+    if (rv < 0)
+        rv = 0;
+    if (rv > 100)
+        rv = 100;
+    double m = 1.0 + 0.035 * rv + 0.000007 * rv * (rv - 60.0) * (100.0 - rv);
+    if (m < 1.0)
+        m = 1.0;
+    if (m > 4.5)
+        m = 4.5;
+    *r = rv;
+    *mos = m;
 }
 
 int sb_media_endpoint_destroy(sb_media_endpoint_t *ep, sb_media_done_cb cb,

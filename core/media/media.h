@@ -237,7 +237,15 @@ typedef struct sb_media_stats_s {
     uint64_t rtcp_rx;
     uint64_t rtcp_tx;
     int latched;                /* 1 once symmetric RTP latched a source */
+    double jitter_ms;           /* RFC 3550 interarrival jitter of the
+                                   phone's audio */
+    sb_media_codec_t codec;     /* what the phone was sent */
 } sb_media_stats_t;
+
+/* Call quality estimated from loss and jitter with the ITU-T G.107
+ * E-model, simplified (no measured delay: 20 ms assumed): R in 0..93.2
+ * and MOS in 1..4.5. loss_pct is 0..100. */
+void sb_media_quality(double loss_pct, double jitter_ms, double *r, double *mos);
 
 /* Copies ep's counters to *out. */
 void sb_media_endpoint_stats(const sb_media_endpoint_t *ep,

@@ -125,9 +125,17 @@ typedef struct sb__rxstats_s {
     uint32_t bad_seq;
     uint64_t received;
     uint64_t lost_before;       /* loss of earlier sources */
+    /* RFC 3550 A.8 interarrival jitter, in 1/16 of a sample (8 kHz):
+     * the previous packet's transit time, in samples. */
+    int jitter_init;
+    int64_t last_transit;
+    uint64_t jitter16;
 } sb__rxstats_t;
 
 void sb__rxstats_update(sb__rxstats_t *rs, uint32_t ssrc, uint16_t seq);
+/* One audio packet's RTP timestamp ts arrived at arrival (in samples of
+ * a monotonic 8 kHz clock): updates the interarrival jitter. */
+void sb__rxstats_jitter(sb__rxstats_t *rs, uint32_t ts, uint64_t arrival);
 /* Cumulative loss over all sources (never negative). */
 uint64_t sb__rxstats_lost(const sb__rxstats_t *rs);
 /* Extended highest sequence number of the current source. */

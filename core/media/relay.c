@@ -488,6 +488,7 @@ static void handle_rtp(sb_media_endpoint_t *ep, uint8_t *p, size_t n,
         return;
     }
     default: {
+        sb__rxstats_jitter(&ep->rx, h.ts, uv_hrtime() / 125000);   /* 8 kHz */
         if (ep->listening)
             sb__media_listen_packet(ep, &h, p + h.payload_off, h.payload_len,
                                     kind == SB__PT_PCMA);

@@ -240,6 +240,25 @@ void sb__rxstats_update(sb__rxstats_t *rs, uint32_t ssrc, uint16_t seq)
     rs->received++;
 }
 
+void sb__rxstats_jitter(sb__rxstats_t *rs, uint32_t ts, uint64_t arrival)
+{
+    /* Differences of 32-bit timestamps are taken modulo 2^32. */
+    int64_t transit = (int64_t)(int32_t)((uint32_t)arrival - ts);
+    if (!rs->jitter_init) {
+        rs->jitter_init = 1;
+        rs->last_transit = transit;
+        return;
+    }
+    int64_t d = transit - rs->last_transit;
+    rs->last_transit = transit;
+    if (d < 0)
+        d = -d;
+    if (d > 8000)               /* a new source or a pause: not jitter */
+        return;
+    /* J += (|D| - J) / 16, kept times 16 (RFC 3550 A.8). */
+    rs->jitter16 += (uint64_t)d - ((rs->jitter16 + 8) >> 4);
+}
+
 uint64_t sb__rxstats_lost(const sb__rxstats_t *rs)
 {
     return rs->init ? rs->lost_before + lost_of(rs) : 0;

@@ -38,6 +38,12 @@ typedef struct sb_cdr_s {
     int64_t ring_duration;
     int64_t date_created;
     int64_t date_updated;
+    /* Quality (stored only when has_quality): see migration 0009. */
+    int has_quality;
+    const char *codec;          /* "PCMU", "PCMA" */
+    int64_t rtp_received, rtp_sent, rtp_lost;
+    int64_t jitter_us;
+    int64_t mos_x100;           /* MOS times 100 */
 } sb_cdr_t;
 
 /* Inserts the record, or updates every field but sid, account_sid,

@@ -31,6 +31,32 @@ static const char *nonempty(const char *s)
     return s && *s ? s : NULL;
 }
 
+/* The quality columns of record c (written once, when the leg ends). */
+static int cdr_quality(sb_store_t *store, const sb_cdr_t *c)
+{
+    sqlite3_stmt *st = sb__store_prepare(
+        store,
+        "UPDATE calls SET codec = ?2, rtp_packets_received = ?3, rtp_packets_sent = ?4, "
+        "rtp_packets_lost = ?5, jitter_us = ?6, mos_x100 = ?7 WHERE sid = ?1");
+    if (st == NULL)
+        return SB_ESTORE;
+    bind_text(st, 1, c->sid);
+    bind_text(st, 2, c->codec);
+    sqlite3_bind_int64(st, 3, c->rtp_received);
+    sqlite3_bind_int64(st, 4, c->rtp_sent);
+    sqlite3_bind_int64(st, 5, c->rtp_lost);
+    sqlite3_bind_int64(st, 6, c->jitter_us);
+    sqlite3_bind_int64(st, 7, c->mos_x100);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        sb_error("store: cannot save the quality of call %s: %s", c->sid,
+                 sqlite3_errmsg(store->db));
+        return SB_ESTORE;
+    }
+    return 0;
+}
+
 int sb_store_cdr_put(sb_store_t *store, const sb_cdr_t *c)
 {
     sqlite3_stmt *st = sb__store_prepare(
@@ -74,6 +100,8 @@ int sb_store_cdr_put(sb_store_t *store, const sb_cdr_t *c)
                  sqlite3_errmsg(store->db));
         return SB_ESTORE;
     }
+    if (c->has_quality)
+        return cdr_quality(store, c);
     return 0;
 }
 

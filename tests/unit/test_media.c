@@ -320,6 +320,41 @@ static void test_media_rxstats_loss_wrap_and_new_source(void **state)
     assert_int_equal(sb__rxstats_lost(&rs), 3);
 }
 
+/* RFC 3550 A.8 jitter: packets on time keep it at 0; arrivals that
+ * alternate 2 ms (16 samples) early and late converge on 32 samples of
+ * |D| per packet, i.e. 4 ms. */
+static void test_media_rxstats_jitter(void **state)
+{
+    (void)state;
+    sb__rxstats_t rs;
+    memset(&rs, 0, sizeof(rs));
+    for (uint32_t i = 0; i < 50; i++)
+        sb__rxstats_jitter(&rs, 1000 + i * 160, 99000 + i * 160);
+    assert_int_equal(rs.jitter16, 0);
+    for (uint32_t i = 50; i < 1000; i++)
+        sb__rxstats_jitter(&rs, 1000 + i * 160, 99000 + i * 160 + (i % 2 ? 16 : -16));
+    double ms = (double)rs.jitter16 / 16.0 / 8.0;
+    assert_true(ms > 3.9 && ms < 4.1);
+}
+
+/* The simplified E-model: a clean call is near 4.4; loss and jitter
+ * lower it, in order, and it stays within 1..4.5. */
+static void test_media_quality_mos(void **state)
+{
+    (void)state;
+    double r, clean, lossy, jittery, awful;
+    sb_media_quality(0, 0, &r, &clean);
+    assert_true(r > 92 && r < 93.2);
+    assert_true(clean > 4.3 && clean <= 4.5);
+    sb_media_quality(5, 0, &r, &lossy);
+    sb_media_quality(0, 100, &r, &jittery);
+    sb_media_quality(60, 500, &r, &awful);
+    assert_true(lossy < clean && jittery < clean);
+    assert_true(lossy > 3.5 && lossy < 4.3);
+    assert_true(awful >= 1.0 && awful < 1.5);
+    assert_true(r >= 0);
+}
+
 /* ---- SDP ----------------------------------------------------------------------------- */
 
 static const char offer_sdp[] =
@@ -594,6 +629,8 @@ int main(void)
         cmocka_unit_test(test_media_dtmf_parse_build),
         cmocka_unit_test(test_media_rewrite_continuous_across_rebridge),
         cmocka_unit_test(test_media_rxstats_loss_wrap_and_new_source),
+        cmocka_unit_test(test_media_rxstats_jitter),
+        cmocka_unit_test(test_media_quality_mos),
         cmocka_unit_test(test_media_sdp_parse_offer),
         cmocka_unit_test(test_media_sdp_parse_errors),
         cmocka_unit_test(test_media_sdp_parse_picks_live_audio_and_ipv6),

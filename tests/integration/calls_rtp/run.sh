@@ -18,7 +18,15 @@ talk() { # OUT PORT-VAR
 scen uas_wait.xml callee "LPORT=$EP" "TALK=$(talk "$SB_TMP/callee.rtp" "$EP")"
 uas_start callee "$SB_AUX_PORT"
 scen uac_bye.xml caller "LPORT=$CP" HOLD=4500 "TALK=$(talk "$SB_TMP/caller.rtp" "$CP")"
-uac caller 1111 || { show caller; show callee; fail "the call"; }
+uac caller 1111 &
+caller_pid=$!
+# While it talks: the console shows the live call's quality.
+wait_eq 10 1 reqs /dial.xml || fail "the dial request"
+sleep 2
+live=$(timeout 10 "$SB_BIN" console -s "$SB_TMP/console.sock" \
+  -e "local q = call('$(param /dial.xml CallSid)').quality; return q.codec .. ' ' .. tostring(q.received > 0) .. ' ' .. tostring(q.mos > 4)")
+assert_eq "$live" "PCMU true true" "call(sid).quality in the console: codec, packets, MOS"
+wait "$caller_pid" || { show caller; show callee; fail "the call"; }
 uas_wait callee || { show callee; fail "the callee"; }
 wait_for 5 test -s "$SB_TMP/caller.rtp" || fail "caller's rtptool finished"
 wait_for 5 test -s "$SB_TMP/callee.rtp" || fail "callee's rtptool finished"
@@ -32,3 +40,18 @@ pass "the caller received $rx_c of the callee's 100 packets"
 pass "the callee received $rx_e of the caller's 100 packets"
 assert_contains "$c" "ssrcs=1" "the caller sees one stream"
 assert_contains "$e" "ssrcs=1" "the callee sees one stream"
+
+# The quality of each leg is in its record (the Calls extension).
+parent=$(param /dial.xml CallSid)
+child=$(cdr_where "parent_call_sid = '$parent'" sid)
+for leg in "$parent" "$child"; do
+  req GET "/Accounts/$ADMIN_SID/Calls/$leg.json" "${admin[@]}"
+  assert_eq "$(jq_py 'd["quality"]["codec"]')" PCMU "$leg: codec"
+  assert_eq "$(jq_py '90 <= d["quality"]["packets_received"] <= 100')" true "$leg: packets received from its phone"
+  assert_eq "$(jq_py 'd["quality"]["packets_sent"] >= 90')" true "$leg: packets sent to its phone"
+  assert_eq "$(jq_py 'd["quality"]["packets_lost"] <= 10 and d["quality"]["loss_percent"] <= 10')" true "$leg: loss"
+  assert_eq "$(jq_py '0 <= d["quality"]["jitter_ms"] < 20')" true "$leg: jitter on loopback"
+  assert_eq "$(jq_py '4.0 <= d["quality"]["mos"] <= 4.5')" true "$leg: MOS of a clean loopback call"
+done
+req GET "/Accounts/$ADMIN_SID/Calls/$parent" "${admin[@]}"
+assert_eq "$(xml_py 'r.find("Call/Quality/Codec").text')" PCMU "the XML Quality element"

@@ -111,6 +111,11 @@ static void start_app(orig_t *o)
 {
     sb_call_t *call = o->call;
     sb_call_mgr_t *mgr = call->mgr;
+    /* The application may end the call before start returns: the call
+     * must neither be freed under us nor free o itself (call_over frees
+     * what call->orig points to), so o is let go first. */
+    sb_call_ref(call);
+    call->orig = NULL;
     sb_call_app_t app = {
         .url = o->url,
         .method = o->method,
@@ -125,6 +130,7 @@ static void start_app(orig_t *o)
                     "call: cannot start the application: %s", sb_strerror(rc));
         sb_call_hangup(call);
     }
+    sb_call_unref(call);
 }
 
 static void on_digits_sent(const sb_call_play_result_t *r, void *arg)

@@ -550,6 +550,28 @@ static int con_calls(void *arg, sb_con_rows_t *out)
     return 0;
 }
 
+static int each_conference_row(const sb_call_conf_info_t *c, void *arg)
+{
+    sb_con_rows_t *out = arg;
+    sb_con_rows_add(out);
+    sb_con_rows_str(out, "sid", c->sid);
+    sb_con_rows_str(out, "name", c->name);
+    sb_con_rows_str(out, "account_sid", c->account_sid);
+    sb_con_rows_int(out, "members", c->members);
+    sb_con_rows_int(out, "muted", c->muted);
+    sb_con_rows_str(out, "started", c->started ? "yes" : "no");
+    sb_con_rows_str(out, "recording", c->recording ? "yes" : "no");
+    return 0;
+}
+
+static int con_conferences(void *arg, sb_con_rows_t *out)
+{
+    server_t *s = arg;
+    if (s->calls)
+        sb_call_mgr_each_conference(s->calls, each_conference_row, out);
+    return 0;
+}
+
 static int con_call(void *arg, lua_State *L, const char *sid)
 {
     server_t *s = arg;
@@ -595,6 +617,7 @@ static int start_console(server_t *s, char *err, size_t errlen)
 {
     sb_con_hooks_t hooks = {
         .calls = con_calls, .calls_arg = s,
+        .conferences = con_conferences, .conferences_arg = s,
         .sip_trace = s->sip ? con_sip_trace : NULL, .sip_trace_arg = s->sip,
         .call = con_call, .call_arg = s,
         .call_counts = con_call_counts, .call_counts_arg = s,

@@ -870,6 +870,22 @@ void sb_call_conference_detach(sb_call_t *call);
 
 /* REST actions on live rooms: */
 
+/* A live room as the console lists it. Borrowed for the callback. */
+typedef struct sb_call_conf_info_s {
+    const char *sid;
+    const char *account_sid;
+    const char *name;
+    int members;                /* in the room now */
+    int muted;                  /* of them, muted or held */
+    int started;                /* 0 while members wait for a moderator */
+    int recording;
+} sb_call_conf_info_t;
+
+/* Visits every live room until each returns non-zero. */
+void sb_call_mgr_each_conference(sb_call_mgr_t *mgr,
+                                 int (*each)(const sb_call_conf_info_t *c, void *arg),
+                                 void *arg);
+
 /* Each acts on the live room conf_sid of account_sid. Returns 0,
  * SB_ENOENT when no live room of that account has that SID (also for
  * another account's), SB_EINVAL (bad arguments). */

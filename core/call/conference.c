@@ -512,6 +512,32 @@ int sb_call_conf_mute(sb_call_mgr_t *mgr, const char *account_sid,
     return 0;
 }
 
+void sb_call_mgr_each_conference(sb_call_mgr_t *mgr,
+                                 int (*each)(const sb_call_conf_info_t *c, void *arg),
+                                 void *arg)
+{
+    for (conf_t *c = mgr->confs; c; c = c->next) {
+        if (c->ended)
+            continue;
+        sb_call_conf_info_t info = {
+            .sid = c->sid,
+            .account_sid = c->account_sid,
+            .name = c->name,
+            .started = c->started,
+            .recording = c->rec != NULL,
+        };
+        for (member_t *m = c->members; m; m = m->next) {
+            if (m->left)
+                continue;
+            info.members++;
+            if (m->muted || m->hold)
+                info.muted++;
+        }
+        if (each(&info, arg))
+            return;
+    }
+}
+
 int sb__call_conference_mute(sb_call_t *call, int muted)
 {
     member_t *m = call->conf_member;

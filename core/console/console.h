@@ -96,6 +96,10 @@ typedef struct sb_con_hooks_s {
      * (nothing pushed) when there is no such live call, or SB_E*. */
     sb_con_call_fn call;
     void *call_arg;
+    /* conferences(): sid, name, account_sid, members, muted, started,
+     * recording. */
+    sb_con_list_fn conferences;
+    void *conferences_arg;
     /* registrations(): login, contact, source, user_agent, expires_in. */
     sb_con_list_fn registrations;
     void *registrations_arg;

@@ -7,7 +7,7 @@
  *
  * host.write(conn_id, stream, text)   print() output of a console
  * host.has(name)                      whether hook `name` is wired
- * host.calls() / registrations() / numbers()
+ * host.calls() / conferences() / registrations() / numbers()
  *                                     rows, columns | nil, reason
  * host.call(sid)                      call object | nil, reason
  * host.sip_trace(on)                  previous boolean | nil, reason
@@ -25,7 +25,7 @@
 #define ROWS_MT "sb.console.rows"
 #define BOX_MT "sb.console"
 
-enum { LIST_CALLS, LIST_REGISTRATIONS, LIST_NUMBERS };
+enum { LIST_CALLS, LIST_REGISTRATIONS, LIST_NUMBERS, LIST_CONFERENCES };
 
 static sb_con_t *con_of(lua_State *L)
 {
@@ -66,6 +66,7 @@ static int lhost_has(lua_State *L)
     if (con) {
         const sb_con_hooks_t *h = sb__con_hooks(con);
         has = (strcmp(name, "calls") == 0 && h->calls) ||
+              (strcmp(name, "conferences") == 0 && h->conferences) ||
               (strcmp(name, "call") == 0 && h->call) ||
               (strcmp(name, "registrations") == 0 && h->registrations) ||
               (strcmp(name, "numbers") == 0 && h->numbers) ||
@@ -120,6 +121,7 @@ static int lhost_list(lua_State *L)
     void *arg = NULL;
     switch (which) {
     case LIST_CALLS: fn = h->calls, arg = h->calls_arg; break;
+    case LIST_CONFERENCES: fn = h->conferences, arg = h->conferences_arg; break;
     case LIST_REGISTRATIONS:
         fn = h->registrations, arg = h->registrations_arg;
         break;
@@ -245,6 +247,7 @@ sb__con_box_t *sb__con_host_register(lua_State *L, sb_con_t *con)
         {"write", lhost_write, -1},
         {"has", lhost_has, -1},
         {"calls", lhost_list, LIST_CALLS},
+        {"conferences", lhost_list, LIST_CONFERENCES},
         {"registrations", lhost_list, LIST_REGISTRATIONS},
         {"numbers", lhost_list, LIST_NUMBERS},
         {"call", lhost_call, -1},

@@ -347,6 +347,16 @@ calls()
   a plain array otherwise: #calls(), calls()[1].sid.]],
   },
   {
+    name = "conferences", usage = "conferences()", hook = "conferences",
+    summary = "live conference rooms: sid, name, account, members",
+    text = [[
+conferences()
+  Returns the live conference rooms as rows: sid, name, account_sid,
+  members (in the room now), muted (of them, muted or held), started
+  (false while members wait for a moderator), recording. Mute, hold,
+  kick and end are REST actions (docs/rest.md, Conferences).]],
+  },
+  {
     name = "call", usage = "call(sid)", hook = "call",
     summary = "the call object of a live call (hangup, redirect, ...)",
     text = [[
@@ -597,6 +607,7 @@ local function build_helpers()
   end
 
   h.calls = rows_helper("calls", "calls", "(no live calls)")
+  h.conferences = rows_helper("conferences", "conferences", "(no live conferences)")
   h.registrations = rows_helper("registrations", "registrations",
     "(no registrations)")
   h.numbers = rows_helper("numbers", "numbers", "(no numbers)")

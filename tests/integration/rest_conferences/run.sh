@@ -418,6 +418,10 @@ expect 200 "live: Muted=true"
 assert_eq "$(jq_py '[d["sid"], d["muted"], d["hold"], d["status"]]')" "['$MA', True, False, 'connected']" \
   "live: the answer is the participant, muted"
 assert_eq "$(sql "SELECT muted FROM participants WHERE call_sid = '$MA'")" "1" "live: the row is muted"
+# The console lists the live room: two members, one muted.
+row=$(timeout 10 "$SB_BIN" console -s "$SB_TMP/console.sock" -e \
+  "local c = conferences(); return #c .. ' ' .. c[1].name .. ' ' .. c[1].members .. ' ' .. c[1].muted .. ' ' .. c[1].sid")
+assert_eq "$row" "1 live 2 1 $LCF" "live: conferences() in the console"
 req GET "$LP.json?Muted=true" "${admin[@]}"
 assert_eq "$(jq_py '[x["sid"] for x in d["calls"]]')" "['$MA']" "live: listed as muted"
 req POST "$LP/$MA" "${admin[@]}" -d "Mute=false"

@@ -34,6 +34,7 @@ struct sb_http_client_s;
 struct sb_media_cache_s;
 struct sb_media_tts_s;
 struct sb_call_refer_s;
+struct sb_call_conf_event_s;
 
 typedef struct sb_call_mgr_s sb_call_mgr_t;
 typedef struct sb_call_s sb_call_t;
@@ -154,7 +155,23 @@ typedef struct sb_call_runner_s {
      * code (the REFER is then refused with 500). May be NULL: REFER is
      * then refused with 501. */
     int (*refer)(void *arg, struct sb_call_refer_s *refer);
+    /* A conference event (join, leave, start, end, mute), from the loop
+     * after it happened: runs the plugins' "conference.<event>" hooks.
+     * ev is borrowed for the call. May be NULL. */
+    void (*conf_event)(void *arg, const struct sb_call_conf_event_s *ev);
 } sb_call_runner_t;
+
+/* What a conference hook is told. */
+typedef struct sb_call_conf_event_s {
+    const char *event;          /* "join", "leave", "start", "end", "mute" */
+    const char *conference_sid;
+    const char *name;           /* the room's name */
+    const char *account_sid;
+    sb_call_t *call;            /* the member concerned (live or not), or
+                                   NULL */
+    int members;                /* in the room after the event */
+    int muted;                  /* the member is muted (or held) */
+} sb_call_conf_event_t;
 
 /* Sets the runner (r borrowed: static). Without one, calls are refused
  * with 503. */

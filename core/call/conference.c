@@ -142,9 +142,70 @@ static void save_member(member_t *m, const char *status)
                     sb_strerror(rc));
 }
 
-/* statusCallback (Twilio's events: start end join leave mute). */
+/* A conference event on its way to the plugins' hooks (runner's
+ * conf_event), run from the loop: a handler may change the room
+ * (mute, kick) without re-entering the code that raised the event. */
+typedef struct conf_ev_s {
+    sb_call_mgr_t *mgr;
+    char event[8];
+    char sid[SB_SID_SIZE];
+    char account_sid[SB_SID_SIZE];
+    char *name;
+    sb_call_t *call;                /* a reference, or NULL */
+    int members, muted;
+} conf_ev_t;
+
+static void fire_conf_event(void *arg)
+{
+    conf_ev_t *e = arg;
+    sb_call_mgr_t *mgr = e->mgr;
+    if (mgr->runner && mgr->runner->conf_event && !mgr->closing) {
+        sb_call_conf_event_t ev = {
+            .event = e->event,
+            .conference_sid = e->sid,
+            .name = e->name,
+            .account_sid = e->account_sid,
+            .call = e->call,
+            .members = e->members,
+            .muted = e->muted,
+        };
+        mgr->runner->conf_event(mgr->runner_arg, &ev);
+    }
+    if (e->call)
+        sb_call_unref(e->call);
+    free(e->name);
+    free(e);
+}
+
+static void hook_event(conf_t *c, unsigned ev, member_t *m)
+{
+    sb_call_mgr_t *mgr = c->mgr;
+    if (mgr->runner == NULL || mgr->runner->conf_event == NULL)
+        return;
+    conf_ev_t *e = SB_NEW(conf_ev_t);
+    e->mgr = mgr;
+    snprintf(e->event, sizeof e->event, "%s",
+             ev == SB_CONF_EV_JOIN ? "join" : ev == SB_CONF_EV_LEAVE ? "leave"
+             : ev == SB_CONF_EV_START ? "start" : ev == SB_CONF_EV_END ? "end" : "mute");
+    snprintf(e->sid, sizeof e->sid, "%s", c->sid);
+    snprintf(e->account_sid, sizeof e->account_sid, "%s", c->account_sid);
+    e->name = sb_xstrdup(c->name);
+    if (m) {
+        e->call = m->call;
+        sb_call_ref(m->call);
+        e->muted = m->muted || m->hold;
+    }
+    for (member_t *x = c->members; x; x = x->next)
+        if (!x->left)
+            e->members++;
+    sb__call_defer(mgr, fire_conf_event, e);
+}
+
+/* statusCallback (Twilio's events: start end join leave mute), and the
+ * plugins' conference hooks. */
 static void callback(conf_t *c, unsigned ev, const char *name, member_t *m)
 {
+    hook_event(c, ev, m);
     if (c->sc_url == NULL || !(c->sc_events & ev) || m == NULL)
         return;
     sb_http_params_t p = SB_HTTP_PARAMS_INIT;
@@ -327,6 +388,8 @@ static void end_conf(conf_t *c, const char *reason, const char *call_sid)
     member_t *first = c->members;
     if (first)
         callback(c, SB_CONF_EV_END, "conference-end", first);
+    else
+        hook_event(c, SB_CONF_EV_END, NULL);   /* the last one left */
     while (c->members)
         leave(c->members, "conference-ended", 1);
     save_conf(c, "completed", reason, call_sid);

@@ -261,6 +261,25 @@ static int lcall_hangup(lua_State *L)
     return 1;
 }
 
+/* call:mute(on)
+ * Context: anywhere. What the call's phone says stops reaching the party
+ * it is bridged to, or its conference room (on = false: again).
+ * Returns true, or nil, reason ("hangup"). */
+static int lcall_mute(lua_State *L)
+{
+    lcall_t *c = check_call(L, 1);
+    int on = lua_toboolean(L, 2);
+    if (c->dead)
+        return sb_lua_push_error(L, SB_EHANGUP);
+    if (c->ops != &sb_lua_real_call_ops)
+        return luaL_error(L, "call:mute: not supported by this call object");
+    int rc = sb_call_mute(c->call, on);
+    if (rc < 0)
+        return sb_lua_push_error(L, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* call:reject(status)
  * Context: anywhere, before the call is answered. status: a SIP final
  * status 400..699 (603 Decline, 486 Busy Here). Returns true, or nil,
@@ -585,6 +604,7 @@ static int lcall_pause(lua_State *L)
 static const luaL_Reg call_methods[] = {
     {"params", lcall_params},
     {"hangup", lcall_hangup},
+    {"mute", lcall_mute},
     {"reject", lcall_reject},
     {"answer", lcall_answer},
     {"pause", lcall_pause},

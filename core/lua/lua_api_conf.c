@@ -243,3 +243,54 @@ void sb__lua_inject_conference(lua_State *L)
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Conference hooks: "conference.join", ".leave", ".start", ".end", ".mute" */
+/* ------------------------------------------------------------------------ */
+
+static void on_conf_hooks_done(sb_lua_session_t *s, int status, const char *msg,
+                               void *arg)
+{
+    (void)s;
+    (void)arg;
+    if (status != 0)
+        sb_log(SB_LOG_WARN, "conference: hook handlers ended with %s%s%s",
+               sb_err_name(status), msg ? ": " : "", msg ? msg : "");
+}
+
+/* The runner's conf_event: a session runs switchboard.host.run_conference
+ * with { event, conference_sid, name, account_sid, call, members, muted }
+ * (call: the member's call object, nil when there is none or it ended). */
+void sb__lua_conf_event(void *arg, const sb_call_conf_event_t *ev)
+{
+    sb_lua_t *rt = arg;
+    sb_lua_session_t *s;
+    const char *sid = ev->call ? sb_call_sid(ev->call) : ev->conference_sid;
+    if (sb_lua_session_new(rt, sid, on_conf_hooks_done, NULL, &s) != 0)
+        return;
+    if (sb_lua_session_push_function(s, "switchboard.host", "run_conference") != 0) {
+        sb_lua_session_close(s);
+        return;
+    }
+    lua_State *co = sb_lua_session_thread(s);
+    SB_LUA_UNCAPPED_BEGIN(rt);
+    lua_createtable(co, 0, 7);
+    lua_pushstring(co, ev->event);
+    lua_setfield(co, -2, "event");
+    lua_pushstring(co, ev->conference_sid);
+    lua_setfield(co, -2, "conference_sid");
+    lua_pushstring(co, ev->name);
+    lua_setfield(co, -2, "name");
+    lua_pushstring(co, ev->account_sid);
+    lua_setfield(co, -2, "account_sid");
+    lua_pushinteger(co, ev->members);
+    lua_setfield(co, -2, "members");
+    lua_pushboolean(co, ev->muted);
+    lua_setfield(co, -2, "muted");
+    if (ev->call && sb_call_alive(ev->call)) {
+        sb_lua_call_push(rt, co, ev->call, &sb_lua_real_call_ops);
+        lua_setfield(co, -2, "call");
+    }
+    SB_LUA_UNCAPPED_END(rt);
+    sb_lua_session_start(s, 1);
+}

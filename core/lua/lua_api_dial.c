@@ -700,4 +700,5 @@ const sb_call_runner_t sb_lua_call_runner = {
     .stop = run_stop,
     .dead = run_dead,
     .refer = sb__lua_refer_run,
+    .conf_event = sb__lua_conf_event,
 };

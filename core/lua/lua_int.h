@@ -153,6 +153,8 @@ int sb__lua_call_unbridge(lua_State *L);
 int sb__lua_call_bridge(lua_State *L);
 /* The runner's refer: runs the "refer" hooks on a REFER (lua_api_refer.c). */
 int sb__lua_refer_run(void *arg, sb_call_refer_t *refer);
+/* lua_api_conf.c: the runner's conf_event (the conference hooks). */
+void sb__lua_conf_event(void *arg, const sb_call_conf_event_t *ev);
 /* Registers the "sb.refer" metatable (lua_api_refer.c). */
 void sb__lua_inject_refer(lua_State *L);
 

@@ -112,6 +112,18 @@ function host.run_refer(ev)
   end
 end
 
+-- The body of a conference event's session (core/lua/lua_api_conf.c):
+-- the "conference.<event>" hooks (join, leave, start, end, mute) run in
+-- priority order until one returns a value. ev: { event, conference_sid,
+-- name, account_sid, call, members, muted }.
+function host.run_conference(ev)
+  local ok, err = pcall(plugins.default.fire, plugins.default,
+    "conference." .. ev.event, ev)
+  if not ok then
+    core.log("error", "conference handlers failed: " .. tostring(err))
+  end
+end
+
 -- Content-Type from a handler's headers (any case), or nil.
 local function content_type_of(headers)
   for k, v in pairs(headers) do

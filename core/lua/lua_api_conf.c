@@ -259,8 +259,9 @@ static void on_conf_hooks_done(sb_lua_session_t *s, int status, const char *msg,
 }
 
 /* The runner's conf_event: a session runs switchboard.host.run_conference
- * with { event, conference_sid, name, account_sid, call, members, muted }
- * (call: the member's call object, nil when there is none or it ended). */
+ * with { event, conference_sid, name, account_sid, call_sid, call,
+ * members, muted } (call_sid: the member concerned, nil for a room event
+ * with no member; call: its call object while it is live). */
 void sb__lua_conf_event(void *arg, const sb_call_conf_event_t *ev)
 {
     sb_lua_t *rt = arg;
@@ -287,6 +288,10 @@ void sb__lua_conf_event(void *arg, const sb_call_conf_event_t *ev)
     lua_setfield(co, -2, "members");
     lua_pushboolean(co, ev->muted);
     lua_setfield(co, -2, "muted");
+    if (ev->call) {
+        lua_pushstring(co, sb_call_sid(ev->call));
+        lua_setfield(co, -2, "call_sid");
+    }
     if (ev->call && sb_call_alive(ev->call)) {
         sb_lua_call_push(rt, co, ev->call, &sb_lua_real_call_ops);
         lua_setfield(co, -2, "call");

@@ -157,6 +157,24 @@ req POST "$B/Calls/$auth_sid.json" "${admin[@]}" -d Status=completed
 uas_wait auth || { show auth; fail "the challenging callee"; }
 pass "a SIP URI target with digest credentials"
 
+# ---- ApplicationSid instead of Url (Twilio's) --------------------------------
+req POST "$B/Applications.json" "${admin[@]}" -d FriendlyName=reminder \
+  --data-urlencode "RcmlUrl=$APP/appdoc.xml"
+AP=$(jq_py 'd["sid"]')
+doc appdoc.xml '<Response><Pause length="20"/></Response>'
+scen uas_wait.xml app USER=+15550009 RING=100
+uas_start app "$SB_AUX_PORT"
+req POST "$B/Calls.json" "${admin[@]}" --data-urlencode From=+15551234 \
+  --data-urlencode To=+15550009 -d "ApplicationSid=$AP"
+expect 201 "a call with ApplicationSid and no Url"
+app_sid=$(jq_py 'd["sid"]')
+wait_eq 10 1 reqs /appdoc.xml || fail "the application's RcmlUrl is fetched at the answer"
+assert_eq "$(param /appdoc.xml CallSid)" "$app_sid" "for that call"
+req POST "$B/Calls/$app_sid.json" "${admin[@]}" -d Status=completed
+uas_wait app || { show app; fail "the application's callee"; }
+req POST "$B/Calls.json" "${admin[@]}" -d From=1 -d To=2 -d ApplicationSid=AP00000000000000000000000000000000
+expect 400 "an ApplicationSid that is not the account's"
+
 # ---- a Client with no registration; bad input ------------------------------
 make_client dora Dora-Secret-Pw1 >/dev/null
 create dora client:dora

@@ -37,6 +37,7 @@ PACKAGES=(
   libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data libspandsp-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
   python3-twilio prometheus
+  libsmpp34-dev libnet-smpp-perl python3-aiosmtpd
 )
 # Only for ./setup.sh bench: the RCML web server and the reference SIP proxy
 # of bench/calls, and perf for profiling (bench/calls/run.sh PERF=file).

@@ -4,10 +4,10 @@
  * Order of start: log, reactor, store (migrations), HTTP client and Lua
  * runtime (plugins), REST listener, SIP agent, media (the engine, the
  * text-to-speech thread and the audio cache, which fetches through the
- * HTTP client), calls, the console socket, then the first-start
- * administrator. Modules register their closers with the reactor in that
- * order, so SIGTERM closes them in reverse: the console first (its
- * commands are cancelled), then calls, the audio cache, the TTS, the
+ * HTTP client), calls, messaging (SMS and e-mail), the console socket,
+ * then the first-start administrator. Modules register their closers with
+ * the reactor in that order, so SIGTERM closes them in reverse: the
+ * console first (its commands are cancelled), then messaging, calls, the audio cache, the TTS, the
  * media engine, SIP, the REST listener, Lua, the HTTP client and the
  * store. A failure
  * after the reactor exists stops the modules already started the same
@@ -27,6 +27,8 @@
 #include "notify.h"
 #include "conference_store.h"
 #include "console.h"
+#include "msg.h"
+#include "sb_lua_msg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ typedef struct {
     sb_media_asr_t *asr;        /* NULL without a speech model */
     sb_media_cache_t *cache;    /* audio for Play, fetched by client */
     sb_call_mgr_t *calls;
+    sb_msg_t *msg;              /* SMS and e-mail (issue 19) */
     sb_sip_t *sip;              /* for the console's sip.trace */
     sb_con_t *console;
     int64_t started_ms;
@@ -192,6 +195,7 @@ static int start_lua(server_t *s, const char *datadir, char *err, size_t errlen)
     sb_lua_opts_t lopts = {
         .memory_limit = cfg->lua_memory_limit,
         .instruction_limit = cfg->lua_instruction_limit,
+        .time_limit_ms = cfg->lua_time_limit_ms,
         .plugin_paths = (const char *const *)cfg->plugin_paths,
         .plugin_path_count = cfg->plugin_path_count,
         .plugin_options = cfg->plugin_options,
@@ -520,6 +524,51 @@ static int start_calls(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- messaging: SMS over SIP MESSAGE and SMPP, e-mail over SMTP ---- */
+
+static void on_msg_closed(void *arg)
+{
+    server_t *s = arg;
+    s->msg = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_msg(void *arg)
+{
+    server_t *s = arg;
+    if (s->api)
+        sb_api_use_messaging(s->api, NULL);
+    if (s->lua)
+        sb_lua_use_messaging(s->lua, NULL);
+    sb_msg_close(s->msg, on_msg_closed, s);
+}
+
+/* After the calls (it uses the number matcher's tables and the SIP
+ * agent); closed before them. */
+static int start_messaging(server_t *s, sb_sip_t *sip, char *err, size_t errlen)
+{
+    sb_msg_deps_t deps = {
+        .loop = sb_loop_uv(s->loop),
+        .cfg = s->cfg,
+        .store = s->store,
+        .sip = sip,
+        .http = s->client,
+    };
+    int rc = sb_msg_new(&deps, &s->msg);
+    if (rc != 0) {
+        snprintf(err, errlen, "msg: cannot start messaging: %s", sb_strerror(rc));
+        return rc;
+    }
+    sb_loop_add_closer(s->loop, "messaging", close_msg, s);
+    if (s->lua) {
+        sb_lua_use_messaging(s->lua, s->msg);
+        sb_msg_set_runner(s->msg, sb_lua_sms_runner, s->lua);
+    }
+    if (s->api)
+        sb_api_use_messaging(s->api, s->msg);
+    return 0;
+}
+
 /* ---- the operator console and what it shows of the server ---- */
 
 static int each_call_row(sb_call_t *call, void *arg)
@@ -645,6 +694,8 @@ static int start_http(server_t *s, char *err, size_t errlen)
         .max_body_bytes = cfg->http_max_body,
         .idle_timeout_ms = cfg->http_idle_timeout_ms,
         .request_timeout_ms = cfg->http_request_timeout_ms,
+        .max_connections = cfg->http_max_connections,
+        .max_connections_per_address = cfg->http_max_connections_per_address,
         .cors = 1,
     };
     s->router = sb_http_router_new();
@@ -753,6 +804,8 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
     s.sip = sip;
     if (rc == 0)
         rc = start_calls(&s, sip, err, sizeof err);
+    if (rc == 0)
+        rc = start_messaging(&s, sip, err, sizeof err);
     if (rc == 0)
         rc = start_console(&s, err, sizeof err);
     if (rc == 0)

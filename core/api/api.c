@@ -481,7 +481,8 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
                                        &sb__api_clients, &sb__api_numbers,
                                        &sb__api_notifications, &sb__api_calls,
                                        &sb__api_recordings, &sb__api_call_recordings,
-                                       &sb__api_conferences, &sb__api_participants};
+                                       &sb__api_conferences, &sb__api_participants,
+                                       &sb__api_sms, &sb__api_messages, &sb__api_email};
     for (size_t i = 0; i < SB_COUNTOF(resources); i++) {
         int rc = sb__api_resource_init(api, resources[i]);
         if (rc != 0) {
@@ -548,6 +549,18 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
               sb__api_participants_list, &sb__api_participants, 0);
     add_route(api, "Accounts/{AC}/Conferences/{SID}/Participants/{SUB}",
               "GET,POST,PUT,DELETE", sb__api_participant_item, &sb__api_participants, 0);
+    /* Messaging (sms.c): Restcomm's SMS/Messages, Twilio's Messages. */
+    add_route(api, "Accounts/{AC}/SMS/Messages", "GET,POST", sb__api_sms_collection,
+              &sb__api_sms, 0);
+    add_route(api, "Accounts/{AC}/SMS/Messages/{SID}", "GET", sb__api_item, &sb__api_sms, 0);
+    add_route(api, "Accounts/{AC}/Messages", "GET,POST", sb__api_sms_collection,
+              &sb__api_messages, 0);
+    add_route(api, "Accounts/{AC}/Messages/{SID}", "GET", sb__api_item,
+              &sb__api_messages, 0);
+    add_route(api, "Accounts/{AC}/Email/Messages", "GET,POST", sb__api_email_collection,
+              &sb__api_email, 0);
+    add_route(api, "Accounts/{AC}/Email/Messages/{SID}", "GET", sb__api_item,
+              &sb__api_email, 0);
     add_route(api, "Accounts/{AC}/Supervisor", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Supervisor/{SUB}", "GET", sb__api_supervisor, NULL, 0);
     add_route(api, "Accounts/{AC}/Usage/Records", "GET", sb__api_usage, NULL, 0);

@@ -50,6 +50,12 @@ void sb_api_use_calls(sb_api_t *api, struct sb_call_mgr_s *calls);
  * the media off (404) and makes DELETE remove rows only. */
 void sb_api_use_recordings(sb_api_t *api, const char *dir);
 
+/* Optional: the messaging module (borrowed; pass NULL before it closes)
+ * behind SMS/Messages, Messages and Email/Messages. Without it sending
+ * answers 503; the lists still work. */
+struct sb_msg_s;
+void sb_api_use_messaging(sb_api_t *api, struct sb_msg_s *msg);
+
 /* Optional: cb(arg, out) appends the server's own families (media, the
  * process) to GET /metrics, in Prometheus' text format, with their HELP
  * and TYPE lines. Borrowed until sb_api_free. */

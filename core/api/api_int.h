@@ -28,6 +28,24 @@
 #define SB__API_MAX_RESOURCES 16
 #define SB__API_CRED_SLOTS 1024       /* verified-password cache entries */
 #define SB__API_MAX_PENDING 64        /* thread-pool jobs at once */
+/* Failed-login limits (auth.c), per client IP. */
+#define SB__API_LOGIN_ADDRS 256       /* addresses remembered */
+#define SB__API_LOGIN_INFLIGHT 4      /* password checks at once per address */
+#define SB__API_LOGIN_FAILURES 10     /* failures before the back-off */
+#define SB__API_LOGIN_FORGET_MS 600000  /* failures older than this: forgotten */
+#define SB__API_LOGIN_MAX_BACKOFF_MS 300000
+#define SB__API_SUSPECT_PENDING 32    /* of SB__API_MAX_PENDING, open to
+                                         addresses with recent failures */
+
+/* One client address's recent password checks (auth.c). */
+typedef struct sb__api_login_s {
+    char ip[64];                /* "" when the slot is free */
+    int inflight;               /* password checks running */
+    int failures;               /* since last_fail - FORGET_MS */
+    uint64_t last_fail;         /* uv_now of the last failure */
+    uint64_t blocked_until;     /* uv_now before which checks are refused */
+    uint64_t used;              /* uv_now of the last use (replacement) */
+} sb__api_login_t;
 #define SB__API_MAX_PAGE_SIZE 1000
 #define SB__API_DEFAULT_PAGE_SIZE 50
 #define SB__API_STRONG_PASSWORD 50    /* Restcomm's strength threshold */
@@ -249,6 +267,8 @@ struct sb_api_s {
     int nresources;
     uint8_t creds[SB__API_CRED_SLOTS][32];  /* hashes of verified logins */
     uint8_t cred_used[SB__API_CRED_SLOTS];
+    sb__api_login_t logins[SB__API_LOGIN_ADDRS];  /* auth.c */
+    int suspect_pending;        /* of pending, for addresses that failed */
     struct sb_call_mgr_s *calls;    /* live calls for metrics (calls.c) */
     sb_api_plugin_cb plugin_cb;     /* plugin routes (plugins.c), or NULL */
     void *plugin_arg;
@@ -260,6 +280,7 @@ struct sb_api_s {
     struct sb__api_mp3_job_s *mp3_jobs; /* MP3 conversions running
                                        (recording_media.c) */
     int mp3_running;
+    struct sb_msg_s *msg;           /* messaging (sms.c), or NULL */
 };
 
 /* One request, from arrival to answer. Owned by the api until answered. */
@@ -288,6 +309,7 @@ struct sb__api_ctx_s {
     void (*done_fn)(sb__api_ctx_t *ctx);
     char *w_in1, *w_in2, *w_out;
     int w_result;
+    int w_suspect;              /* auth.c: the check counted as suspect */
     uint64_t t0_ns;             /* arrival (uv_hrtime), for metrics */
     void *hold;                 /* handler data kept across the work */
     void (*hold_free)(void *);
@@ -401,6 +423,13 @@ extern sb__api_resource_t sb__api_recordings;
 extern sb__api_resource_t sb__api_call_recordings;
 extern sb__api_resource_t sb__api_conferences;
 extern sb__api_resource_t sb__api_participants;
+extern sb__api_resource_t sb__api_sms;          /* sms.c: SMS/Messages */
+extern sb__api_resource_t sb__api_messages;     /* sms.c: Messages (Twilio) */
+extern sb__api_resource_t sb__api_email;        /* sms.c: Email/Messages */
+
+/* sms.c: GET lists, POST sends (SMS/Messages, Messages; Email/Messages). */
+void sb__api_sms_collection(sb__api_ctx_t *ctx);
+void sb__api_email_collection(sb__api_ctx_t *ctx);
 
 /* calls.c: GET Accounts/{AC}/Supervisor[/metrics|/livecalls]. */
 void sb__api_supervisor(sb__api_ctx_t *ctx);

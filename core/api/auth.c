@@ -9,6 +9,16 @@
  * later requests cost one hash; changing the password changes the stored
  * hash and so retires every cached entry at once.
  *
+ * Failed-login work is limited per client IP, so that a flood of wrong
+ * passwords cannot take the thread pool from good logins: an address
+ * runs at most SB__API_LOGIN_INFLIGHT password checks at once; after
+ * SB__API_LOGIN_FAILURES failures its checks are refused for a back-off
+ * that doubles with each further failure (1 s up to 5 min, logged), and
+ * addresses with recent failures share only part of the pending budget
+ * (SB__API_SUSPECT_PENDING), the rest being kept for everyone else.
+ * Refusals are 429 with Retry-After and cost no hashing. A cached good
+ * login (and the AuthToken) is never limited: it costs one hash.
+ *
  * Also here: Restcomm's password strength score (its JavaScript validator,
  * rewritten), which accounts and clients must reach.
  */
@@ -79,14 +89,123 @@ static void unauthorized(sb__api_ctx_t *ctx)
     sb__api_error(ctx, 401, "Unauthorized");
 }
 
+/* ---- failed-login limits ---------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+    return uv_hrtime() / 1000000;
+}
+
+/* The record of ip, or NULL; with create, a free or reusable slot (the
+ * least recently used with no check running) is taken for it. */
+static sb__api_login_t *login_get(sb_api_t *api, const char *ip, int create)
+{
+    sb__api_login_t *spare = NULL;
+    for (int i = 0; i < SB__API_LOGIN_ADDRS; i++) {
+        sb__api_login_t *l = &api->logins[i];
+        if (l->ip[0] && strcmp(l->ip, ip) == 0)
+            return l;
+        if (l->inflight == 0 &&
+            (spare == NULL || (spare->ip[0] && (!l->ip[0] || l->used < spare->used))))
+            spare = l;
+    }
+    if (!create || spare == NULL)
+        return NULL;
+    memset(spare, 0, sizeof *spare);
+    snprintf(spare->ip, sizeof spare->ip, "%s", ip);
+    return spare;
+}
+
+static void too_many(sb__api_ctx_t *ctx, uint64_t wait_ms)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%llu", (unsigned long long)((wait_ms + 999) / 1000));
+    sb_http_resp_header(ctx->req, "Retry-After", s);
+    sb__api_error(ctx, 429, "Too many failed logins; retry later");
+}
+
+/* Before a password check. Returns 0 when it may run (counted), or 1
+ * after answering 429. */
+static int login_admit(sb__api_ctx_t *ctx)
+{
+    sb_api_t *api = ctx->api;
+    const char *ip = sb_http_req_remote(ctx->req);
+    uint64_t now = now_ms();
+    sb__api_login_t *l = login_get(api, ip ? ip : "", 1);
+    if (l == NULL)                       /* every slot busy: cannot happen
+                                            while pending <= 64 < 256 */
+        return 0;
+    if (l->failures && now - l->last_fail > SB__API_LOGIN_FORGET_MS)
+        l->failures = 0;
+    l->used = now;
+    if (now < l->blocked_until) {
+        too_many(ctx, l->blocked_until - now);
+        return 1;
+    }
+    if (l->inflight >= SB__API_LOGIN_INFLIGHT ||
+        (l->failures > 0 && api->suspect_pending >= SB__API_SUSPECT_PENDING)) {
+        too_many(ctx, 1000);
+        return 1;
+    }
+    l->inflight++;
+    ctx->w_suspect = l->failures > 0;
+    api->suspect_pending += ctx->w_suspect;
+    return 0;
+}
+
+/* After a password check admitted by login_admit from ip (ok: it
+ * matched; suspect: as login_admit counted it). */
+static void login_done(sb_api_t *api, const char *ip, int suspect, int ok)
+{
+    api->suspect_pending -= suspect;
+    sb__api_login_t *l = login_get(api, ip ? ip : "", 0);
+    if (l == NULL)
+        return;
+    if (l->inflight > 0)
+        l->inflight--;
+    if (ok)
+        return;
+    uint64_t now = now_ms();
+    l->failures++;
+    l->last_fail = now;
+    if (l->failures >= SB__API_LOGIN_FAILURES) {
+        int over = l->failures - SB__API_LOGIN_FAILURES;
+        uint64_t backoff = over >= 20 ? SB__API_LOGIN_MAX_BACKOFF_MS
+                                      : (uint64_t)1000 << over;
+        if (backoff > SB__API_LOGIN_MAX_BACKOFF_MS)
+            backoff = SB__API_LOGIN_MAX_BACKOFF_MS;
+        l->blocked_until = now + backoff;
+        sb_warn("api: %s: %d failed logins; password checks from it refused "
+                "for %llu s", l->ip, l->failures,
+                (unsigned long long)(backoff / 1000));
+    }
+}
+
+
 static void verify_work(sb__api_ctx_t *ctx)
 {
     ctx->w_result = sb_password_verify(ctx->w_in1, ctx->w_in2);
 }
 
+/* Offloads a password check unless the address is over its limits. */
+static void offload_check(sb__api_ctx_t *ctx, void (*done)(sb__api_ctx_t *))
+{
+    if (login_admit(ctx))
+        return;
+    sb_api_t *api = ctx->api;
+    char ip[64];
+    const char *r = sb_http_req_remote(ctx->req);
+    snprintf(ip, sizeof ip, "%s", r ? r : "");
+    int suspect = ctx->w_suspect;
+    if (sb__api_offload(ctx, verify_work, done))
+        login_done(api, ip, suspect, 1);  /* not run (ctx is answered) */
+}
+
 static void verify_done(sb__api_ctx_t *ctx)
 {
     memset(ctx->w_in1, 0, strlen(ctx->w_in1));
+    login_done(ctx->api, sb_http_req_remote(ctx->req), ctx->w_suspect,
+               ctx->w_result);
     if (!ctx->w_result) {
         unauthorized(ctx);
         return;
@@ -102,6 +221,7 @@ static void verify_done(sb__api_ctx_t *ctx)
 static void verify_unknown_done(sb__api_ctx_t *ctx)
 {
     memset(ctx->w_in1, 0, strlen(ctx->w_in1));
+    login_done(ctx->api, sb_http_req_remote(ctx->req), ctx->w_suspect, 0);
     unauthorized(ctx);
 }
 
@@ -142,7 +262,7 @@ void sb__api_authenticate(sb__api_ctx_t *ctx)
         ctx->w_in2 = sb_xasprintf("pbkdf2-sha256$%u$%032d$%064d",
                                   (unsigned)SB_PASSWORD_ITERATIONS, 0, 0);
         memset(decoded, 0, sizeof decoded);
-        sb__api_offload(ctx, verify_work, verify_unknown_done);
+        offload_check(ctx, verify_unknown_done);
         return;
     }
     if (rc != 0) {
@@ -166,7 +286,7 @@ void sb__api_authenticate(sb__api_ctx_t *ctx)
     ctx->w_out = sb_xmalloc(32);
     memcpy(ctx->w_out, key, 32);
     memset(decoded, 0, sizeof decoded);
-    sb__api_offload(ctx, verify_work, verify_done);
+    offload_check(ctx, verify_done);
 }
 
 /* ---- password strength ---------------------------------------------------- */

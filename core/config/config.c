@@ -64,11 +64,14 @@ static const keydef_t schema[] = {
     {"http", "max_header", T_SIZE, OFF(http_max_header), 1024, 1LL << 20, "bytes"},
     {"http", "idle_timeout", T_INT, OFF(http_idle_timeout_ms), 100, 3600000, "milliseconds"},
     {"http", "request_timeout", T_INT, OFF(http_request_timeout_ms), 100, 3600000, "milliseconds"},
+    {"http", "max_connections", T_INT, OFF(http_max_connections), 1, 1000000, "connections"},
+    {"http", "max_connections_per_address", T_INT, OFF(http_max_connections_per_address), 1, 1000000, "connections"},
     {"store", "path", T_STRING, OFF(store_path), 0, 0, "database file"},
     {"plugins", "paths", T_PATH_LIST, 0, 0, 0, "list of folders"},
     {"plugins", "options", T_OPTIONS, 0, 0, 0, "table per plugin name"},
     {"lua", "memory_limit", T_SIZE, OFF(lua_memory_limit), 1 << 20, 1LL << 40, "bytes"},
     {"lua", "instruction_limit", T_LONG, OFF(lua_instruction_limit), 1000, 1LL << 40, "instructions"},
+    {"lua", "time_limit", T_LONG, OFF(lua_time_limit_ms), 10, 3600000, "milliseconds"},
     {"console", "socket", T_STRING, OFF(console_socket), 0, 0, "Unix socket path"},
     {"admin", "email", T_STRING, OFF(admin_email), 0, 0, "e-mail address"},
     {"admin", "password", T_STRING, OFF(admin_password), 0, 0, "password"},
@@ -121,11 +124,31 @@ static const keydef_t schema[] = {
      "pocketsphinx acoustic model folder"},
     {"asr", "dict", T_STRING, OFF(asr_dict), 0, 0,
      "pronunciation dictionary file"},
+    {"sms", "max_length", T_INT, OFF(sms_max_length), 1, 10000,
+     "characters of one message body"},
+    {"sms", "smpp_host", T_STRING, OFF(sms_smpp_host), 0, 0, "SMSC host"},
+    {"sms", "smpp_port", T_INT, OFF(sms_smpp_port), 1, 65535, "TCP port"},
+    {"sms", "smpp_system_id", T_STRING, OFF(sms_smpp_system_id), 0, 0,
+     "SMPP system_id"},
+    {"sms", "smpp_password", T_STRING, OFF(sms_smpp_password), 0, 0,
+     "SMPP password"},
+    {"sms", "smpp_system_type", T_STRING, OFF(sms_smpp_system_type), 0, 0,
+     "SMPP system_type"},
+    {"sms", "smpp_enquire_link", T_INT, OFF(sms_smpp_enquire_link), 1, 3600,
+     "seconds"},
+    {"sms", "smpp_reconnect_max", T_INT, OFF(sms_smpp_reconnect_max), 1, 3600,
+     "seconds"},
+    {"email", "smtp_url", T_STRING, OFF(email_smtp_url), 0, 0,
+     "smtp:// or smtps:// URL"},
+    {"email", "user", T_STRING, OFF(email_user), 0, 0, "SMTP user"},
+    {"email", "password", T_STRING, OFF(email_password), 0, 0, "SMTP password"},
+    {"email", "from", T_STRING, OFF(email_from), 0, 0, "default sender address"},
 };
 
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
                                        "console", "admin", "log", "refer", "calls",
-                                       "media", "tts", "recordings", "asr", "metrics"};
+                                       "media", "tts", "recordings", "asr", "metrics",
+                                       "sms", "email"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {
@@ -141,12 +164,18 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->sip_min_expires = 60;
     cfg->sip_max_expires = 3600;
     cfg->sip_max_contacts = 10;
+    cfg->sms_max_length = 1600;
+    cfg->sms_smpp_port = 2775;
+    cfg->sms_smpp_enquire_link = 30;
+    cfg->sms_smpp_reconnect_max = 30;
     cfg->http_host = sb_xstrdup("127.0.0.1");
     cfg->http_port = 8080;
     cfg->http_max_body = 1024 * 1024;
     cfg->http_max_header = 16 * 1024;
     cfg->http_idle_timeout_ms = 60000;
     cfg->http_request_timeout_ms = 10000;
+    cfg->http_max_connections = 1024;
+    cfg->http_max_connections_per_address = 64;
     cfg->store_path = sb_xstrdup("./switchboard.db");
     if (default_plugins) {
         cfg->plugin_paths[0] = sb_xstrdup(default_plugins);
@@ -155,6 +184,7 @@ int sb_config_defaults(sb_config_t *cfg, const char *default_plugins)
     cfg->plugin_options = sb_xstrdup("{}");
     cfg->lua_memory_limit = 256u * 1024 * 1024;
     cfg->lua_instruction_limit = 10000000;
+    cfg->lua_time_limit_ms = 2000;
     cfg->admin_email = sb_xstrdup("administrator@company.com");
     cfg->log_level = SB_LOG_INFO;
     cfg->refer_notify = 1;
@@ -262,6 +292,14 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->recordings_dir);
     free(cfg->asr_model);
     free(cfg->asr_dict);
+    free(cfg->sms_smpp_host);
+    free(cfg->sms_smpp_system_id);
+    free(cfg->sms_smpp_password);
+    free(cfg->sms_smpp_system_type);
+    free(cfg->email_smtp_url);
+    free(cfg->email_user);
+    free(cfg->email_password);
+    free(cfg->email_from);
     memset(cfg, 0, sizeof *cfg);
 }
 

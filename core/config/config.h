@@ -45,6 +45,8 @@ typedef struct sb_config_s {
     size_t http_max_header;     /* default 16 KiB */
     int http_idle_timeout_ms;   /* default 60000 */
     int http_request_timeout_ms;/* slow request: default 10000 */
+    int http_max_connections;   /* default 1024 */
+    int http_max_connections_per_address;  /* from one peer IP: default 64 */
 
     /* store.* */
     char *store_path;           /* default ./switchboard.db */
@@ -58,6 +60,7 @@ typedef struct sb_config_s {
     /* lua.* */
     size_t lua_memory_limit;    /* bytes; default 256 MiB */
     long lua_instruction_limit; /* per resume; default 10,000,000 */
+    long lua_time_limit_ms;     /* wall clock per resume; default 2000 */
 
     /* console.* */
     char *console_socket;       /* default: next to the database */
@@ -122,6 +125,23 @@ typedef struct sb_config_s {
     char *asr_model;            /* acoustic model folder; default Debian's
                                    pocketsphinx-en-us */
     char *asr_dict;             /* pronunciation dictionary */
+
+    /* sms.* (messaging, issue 19; docs/messaging.md) */
+    int sms_max_length;         /* characters of one Body; default 1600 */
+    char *sms_smpp_host;        /* the SMSC; NULL (default): no SMPP */
+    int sms_smpp_port;          /* default 2775 */
+    char *sms_smpp_system_id;
+    char *sms_smpp_password;
+    char *sms_smpp_system_type; /* default "" */
+    int sms_smpp_enquire_link;  /* keep-alive seconds; default 30 */
+    int sms_smpp_reconnect_max; /* longest back-off, seconds; default 30 */
+
+    /* email.* (SMTP through libcurl) */
+    char *email_smtp_url;       /* smtp://host:port or smtps://...; NULL:
+                                   e-mail is refused */
+    char *email_user;
+    char *email_password;
+    char *email_from;           /* default sender; NULL: From required */
 } sb_config_t;
 
 /* Fills cfg with the embedded defaults. default_plugins (borrowed, copied)

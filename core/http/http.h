@@ -114,8 +114,15 @@ typedef struct sb_http_server_opts_s {
     int idle_timeout_ms;        /* keep-alive idle: 60000; then silent close */
     int request_timeout_ms;     /* first byte to last body byte: 10000; then
                                    408 and close */
-    int max_connections;        /* 1024; connections beyond it are closed
-                                   as soon as accepted */
+    int max_connections;        /* 1024; at the cap a new connection
+                                   takes the place of one that has not
+                                   sent a complete request yet (from the
+                                   address holding the most connections,
+                                   the oldest first), or is closed as soon
+                                   as accepted when there is none */
+    int max_connections_per_address;  /* 64; connections from one peer IP
+                                   beyond it are closed as soon as
+                                   accepted */
     int close_grace_ms;         /* sb_http_server_close waits this long for
                                    unanswered requests: 5000 */
     int cors;                   /* 1: every response carries
@@ -128,7 +135,10 @@ typedef struct sb_http_server_opts_s {
 /* Counters since sb_http_server_new. */
 typedef struct sb_http_server_stats_s {
     uint64_t accepted;          /* connections accepted and served */
-    uint64_t rejected;          /* connections closed at accept: over cap */
+    uint64_t rejected;          /* connections closed at accept: over cap
+                                   or over the per-address cap */
+    uint64_t evicted;           /* connections closed to make room (had
+                                   not sent a complete request) */
     uint64_t requests;          /* requests answered (any status) */
     int connections;            /* open now */
 } sb_http_server_stats_t;

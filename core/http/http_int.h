@@ -17,6 +17,8 @@
 #define SB_HTTP_DEF_IDLE_MS      60000
 #define SB_HTTP_DEF_REQUEST_MS   10000
 #define SB_HTTP_DEF_MAX_CONNS    1024
+#define SB_HTTP_DEF_MAX_PER_ADDR 64
+#define SB__HTTP_ADDR_BUCKETS    256
 #define SB_HTTP_DEF_GRACE_MS     5000
 /* Requests received but not yet written out, per connection; beyond it the
  * connection stops reading until answers drain. */
@@ -66,6 +68,14 @@ struct sb_http_req_s {
     char remote[64];
 };
 
+/* Open connections from one peer IP. Owner: the server's address table;
+ * freed when its count drops to 0. */
+typedef struct sb__http_addr_s {
+    struct sb__http_addr_s *next;   /* bucket chain */
+    int conns;                      /* live (not closing) connections */
+    char ip[64];
+} sb__http_addr_t;
+
 /* Owner: the server (its list). Freed in the close callback of the last
  * of its two handles. */
 struct sb__http_conn_s {
@@ -89,6 +99,9 @@ struct sb__http_conn_s {
     size_t header_bytes;
     uint64_t deadline;              /* uv_now of the request timeout */
     char remote[64];                /* peer IP as text */
+    sb__http_addr_t *addr;          /* counted there until conn_close */
+    uint64_t since;                 /* uv_now at accept */
+    uint64_t seq;                   /* accept order */
     int err_status;                 /* answer for a parse error */
 
     unsigned no_more : 1;           /* parse no further requests */
@@ -97,6 +110,7 @@ struct sb__http_conn_s {
     unsigned lingering : 1;
     unsigned closing : 1;           /* uv_close called */
     unsigned processing : 1;        /* inside conn_process */
+    unsigned proven : 1;            /* a complete request was received */
     int open_handles;
 };
 
@@ -111,6 +125,10 @@ struct sb_http_server_s {
 
     sb__http_conn_t *conns;
     int nconns;
+    int nclosing;                   /* of nconns, closing */
+    sb__http_addr_t *addrs[SB__HTTP_ADDR_BUCKETS];  /* by peer IP */
+    uint64_t warned_at;             /* uv_now of the last refusal warning */
+    uint64_t accepts;               /* connections listed so far */
     int open_handles;               /* listener, grace, rejected sockets */
     int listener_init;
     int listening;

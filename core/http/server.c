@@ -1,11 +1,20 @@
 /*
  * server.c: the listening socket and its connections.
  *
- * Owns accept (with the connection cap), reading into a per-connection
+ * Owns accept (with the connection caps), reading into a per-connection
  * buffer, llhttp parsing with the header/body limits, the queue that keeps
  * answers in request order, writing, the one timer per connection (idle
  * keep-alive, slow-request deadline, linger before close) and the graceful
  * close of the whole server.
+ *
+ * Accept fairness: connections are counted per peer IP (a small hash
+ * table), and one address may hold at most max_connections_per_address.
+ * At the global cap a new connection takes the place of one that has not
+ * sent a complete request yet, chosen from the address holding the most
+ * connections (the oldest first), so silent sockets from a few addresses
+ * cannot shut everyone else out. A connection that has not sent a
+ * complete request is given request_timeout_ms from its accept, not the
+ * keep-alive idle time.
  *
  * Parsing pauses after every complete request (on_message_complete returns
  * HPE_PAUSED) so handlers are called outside llhttp and may answer, close
@@ -265,6 +274,7 @@ static void conn_dispatch(sb__http_conn_t *conn, sb_http_req_t *req)
         return;
     }
     req->state = SB__REQ_PENDING;
+    conn->proven = 1;
     srv->handler(req, srv->handler_arg);
 }
 
@@ -520,6 +530,13 @@ static void conn_update_timer(sb__http_conn_t *conn)
     if (conn->cur && !conn->no_more) {
         uint64_t left = conn->deadline > now ? conn->deadline - now : 0;
         uv_timer_start(&conn->timer, on_timer, left, 0);
+    } else if (conn->head == NULL && conn->writes == 0 && !conn->no_more &&
+               !conn->proven) {
+        /* Nothing complete received yet: the request deadline counts
+         * from the accept, whether or not a byte came. */
+        uint64_t end = conn->since +
+                       (uint64_t)conn->srv->opts.request_timeout_ms;
+        uv_timer_start(&conn->timer, on_timer, end > now ? end - now : 0, 0);
     } else if (conn->head == NULL && conn->writes == 0 && !conn->no_more) {
         uv_timer_start(&conn->timer, on_timer,
                        (uint64_t)conn->srv->opts.idle_timeout_ms, 0);
@@ -541,6 +558,7 @@ static void on_conn_closed(uv_handle_t *h)
     if (conn->next)
         conn->next->prev = conn->prev;
     srv->nconns--;
+    srv->nclosing--;
     sb_buf_free(&conn->inbuf);
     sb_buf_free(&conn->hfield);
     sb_buf_free(&conn->hvalue);
@@ -548,11 +566,18 @@ static void on_conn_closed(uv_handle_t *h)
     server_maybe_done(srv);
 }
 
+static void addr_release(sb_http_server_t *srv, sb__http_addr_t *a);
+
 static void conn_close(sb__http_conn_t *conn)
 {
     if (conn->closing)
         return;
     conn->closing = 1;
+    conn->srv->nclosing++;
+    if (conn->addr) {
+        addr_release(conn->srv, conn->addr);
+        conn->addr = NULL;
+    }
     queue_drop(conn);
     sb__http_req_free(conn->cur);
     sb__http_req_free(conn->ready);
@@ -564,13 +589,6 @@ static void conn_close(sb__http_conn_t *conn)
 /* ---- accepting ---------------------------------------------------------- */
 
 static void srv_handle_gone(sb_http_server_t *srv);
-
-static void on_rejected_closed(uv_handle_t *h)
-{
-    sb_http_server_t *srv = h->data;
-    free(h);
-    srv_handle_gone(srv);
-}
 
 static void set_remote(sb__http_conn_t *conn, char *out, size_t len)
 {
@@ -585,6 +603,94 @@ static void set_remote(sb__http_conn_t *conn, char *out, size_t len)
         uv_ip4_name((struct sockaddr_in *)&ss, out, len);
 }
 
+static unsigned addr_hash(const char *ip)
+{
+    uint32_t h = 2166136261u;          /* FNV-1a */
+    for (; *ip; ip++)
+        h = (h ^ (unsigned char)*ip) * 16777619u;
+    return h % SB__HTTP_ADDR_BUCKETS;
+}
+
+/* Returns the entry of ip, created with no connections when absent. */
+static sb__http_addr_t *addr_get(sb_http_server_t *srv, const char *ip)
+{
+    unsigned b = addr_hash(ip);
+    for (sb__http_addr_t *a = srv->addrs[b]; a; a = a->next) {
+        if (strcmp(a->ip, ip) == 0)
+            return a;
+    }
+    sb__http_addr_t *a = SB_NEW(sb__http_addr_t);
+    snprintf(a->ip, sizeof a->ip, "%s", ip);
+    a->next = srv->addrs[b];
+    srv->addrs[b] = a;
+    return a;
+}
+
+/* Frees the entry when nothing counts on it any more. */
+static void addr_drop_if_unused(sb_http_server_t *srv, sb__http_addr_t *a)
+{
+    if (a->conns > 0)
+        return;
+    sb__http_addr_t **pp = &srv->addrs[addr_hash(a->ip)];
+    while (*pp != a)
+        pp = &(*pp)->next;
+    *pp = a->next;
+    free(a);
+}
+
+static void addr_release(sb_http_server_t *srv, sb__http_addr_t *a)
+{
+    a->conns--;
+    addr_drop_if_unused(srv, a);
+}
+
+/* The connection to close for a newcomer at the global cap: one that has
+ * not sent a complete request and waits for no answer, from the address
+ * holding the most connections, the oldest first; NULL when none. */
+static sb__http_conn_t *pick_victim(sb_http_server_t *srv)
+{
+    sb__http_conn_t *best = NULL;
+    for (sb__http_conn_t *c = srv->conns; c; c = c->next) {
+        if (c->closing || c->lingering || c->proven || c->head ||
+            c->writes || c->addr == NULL)
+            continue;
+        if (best == NULL || c->addr->conns > best->addr->conns ||
+            (c->addr->conns == best->addr->conns && c->seq < best->seq))
+            best = c;
+    }
+    return best;
+}
+
+static void on_refused_closed(uv_handle_t *h)
+{
+    sb__http_conn_t *conn = h->data;
+    if (--conn->open_handles > 0)
+        return;
+    sb_http_server_t *srv = conn->srv;
+    free(conn);
+    srv_handle_gone(srv);
+}
+
+/* Closes a connection accepted only to learn its peer: never listed. */
+static void conn_refuse(sb__http_conn_t *conn, const char *why)
+{
+    sb_http_server_t *srv = conn->srv;
+    uint64_t now = uv_now(srv->loop);
+    srv->stats.rejected++;
+    if (srv->warned_at == 0 || now - srv->warned_at >= 10000) {
+        srv->warned_at = now;
+        sb_warn("http: refusing connections from %s: %s (%llu refused so "
+                "far)", conn->remote[0] ? conn->remote : "?", why,
+                (unsigned long long)srv->stats.rejected);
+    } else {
+        sb_debug("http: %s: connection refused: %s", conn->remote, why);
+    }
+    conn->closing = 1;
+    srv->open_handles++;
+    uv_close((uv_handle_t *)&conn->tcp, on_refused_closed);
+    uv_close((uv_handle_t *)&conn->timer, on_refused_closed);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     sb_http_server_t *srv = server->data;
@@ -594,34 +700,46 @@ static void on_connection(uv_stream_t *server, int status)
     }
     if (srv->closing)
         return;
-    if (srv->nconns >= srv->opts.max_connections) {
-        uv_tcp_t *t = SB_NEW(uv_tcp_t);
-        uv_tcp_init(srv->loop, t);
-        t->data = srv;
-        uv_accept(server, (uv_stream_t *)t);
-        srv->open_handles++;
-        srv->stats.rejected++;
-        uv_close((uv_handle_t *)t, on_rejected_closed);
-        return;
-    }
     sb__http_conn_t *conn = SB_NEW(sb__http_conn_t);
     conn->srv = srv;
     uv_tcp_init(srv->loop, &conn->tcp);
     uv_timer_init(srv->loop, &conn->timer);
     conn->tcp.data = conn->timer.data = conn;
     conn->open_handles = 2;
+    if (uv_accept(server, (uv_stream_t *)&conn->tcp) != 0) {
+        conn_refuse(conn, "accept failed");
+        return;
+    }
+    set_remote(conn, conn->remote, sizeof conn->remote);
+    sb__http_addr_t *a = addr_get(srv, conn->remote);
+    if (a->conns >= srv->opts.max_connections_per_address) {
+        addr_drop_if_unused(srv, a);
+        conn_refuse(conn, "over http.max_connections_per_address");
+        return;
+    }
+    if (srv->nconns - srv->nclosing >= srv->opts.max_connections) {
+        sb__http_conn_t *victim = pick_victim(srv);
+        if (victim == NULL) {
+            addr_drop_if_unused(srv, a);
+            conn_refuse(conn, "over http.max_connections");
+            return;
+        }
+        sb_debug("http: %s: connection closed to make room for %s",
+                 victim->remote, conn->remote);
+        srv->stats.evicted++;
+        conn_close(victim);
+    }
+    a->conns++;
+    conn->addr = a;
+    conn->since = uv_now(srv->loop);
+    conn->seq = ++srv->accepts;
     conn->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = conn;
     srv->conns = conn;
     srv->nconns++;
-    if (uv_accept(server, (uv_stream_t *)&conn->tcp) != 0) {
-        conn_close(conn);
-        return;
-    }
     srv->stats.accepted++;
     uv_tcp_nodelay(&conn->tcp, 1);
-    set_remote(conn, conn->remote, sizeof conn->remote);
     llhttp_init(&conn->parser, HTTP_REQUEST, parser_settings());
     conn->parser.data = conn;
     conn_read_start(conn);
@@ -662,6 +780,8 @@ int sb_http_server_new(uv_loop_t *loop, const sb_http_server_opts_t *opts,
         o.request_timeout_ms = SB_HTTP_DEF_REQUEST_MS;
     if (o.max_connections <= 0)
         o.max_connections = SB_HTTP_DEF_MAX_CONNS;
+    if (o.max_connections_per_address <= 0)
+        o.max_connections_per_address = SB_HTTP_DEF_MAX_PER_ADDR;
     if (o.close_grace_ms <= 0)
         o.close_grace_ms = SB_HTTP_DEF_GRACE_MS;
 

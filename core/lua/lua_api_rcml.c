@@ -68,12 +68,13 @@ static lua_Integer opt_int_field(lua_State *L, int idx, const char *name)
 }
 
 /* core.rcml_parse(text [, limits])
- * limits: { max_bytes =, max_depth =, max_nodes = } (0 or absent: default).
+ * limits: { max_bytes =, max_depth =, max_nodes =, max_attrs =,
+ *           max_total_attrs = } (0 or absent: default).
  * Context: anywhere (does not wait).
  * Returns the tree ({ name = "Response", attrs, text, line, children }),
  * or nil, reason, message with reason "too-big" (size), "syntax" (not
  * XML), "invalid-rcml" (root is not <Response>), "forbidden" (entity
- * declarations) or "limit" (depth or element count). */
+ * declarations) or "limit" (depth, element or attribute count). */
 static int lrcml_parse(lua_State *L)
 {
     size_t len;
@@ -84,6 +85,8 @@ static int lrcml_parse(lua_State *L)
         lim.max_bytes = (size_t)opt_int_field(L, 2, "max_bytes");
         lim.max_depth = (int)opt_int_field(L, 2, "max_depth");
         lim.max_nodes = (size_t)opt_int_field(L, 2, "max_nodes");
+        lim.max_attrs = (size_t)opt_int_field(L, 2, "max_attrs");
+        lim.max_total_attrs = (size_t)opt_int_field(L, 2, "max_total_attrs");
     }
     sb_rcml_doc_t *doc = NULL;
     char err[256];

@@ -57,8 +57,11 @@ struct sb_lua_s {
     long instr_limit;
     long instr_used;
     int instr_step;             /* count hook period */
-    int instr_tripped;          /* the budget ran out in this resume */
+    int instr_tripped;          /* the budget (1) or the time (2) ran out
+                                   in this resume */
     long instr_grace;           /* library instructions left after that */
+    uint64_t time_limit_ns;     /* per resume */
+    uint64_t deadline_ns;       /* of the current resume (monotonic) */
 
     int running;                /* inside lua_resume or a thread reset */
     int draining;               /* the ready queue is being run */

@@ -68,6 +68,10 @@ typedef void (*sb_lua_close_cb)(void *arg);
 typedef struct sb_lua_opts_s {
     size_t memory_limit;        /* bytes the state may hold: 256 MiB */
     long instruction_limit;     /* VM instructions per resume: 10,000,000 */
+    long time_limit_ms;         /* wall-clock time per resume, checked
+                                   every 50 VM instructions (so time spent
+                                   in C functions such as string.rep
+                                   counts): 2000 */
     const char *const *plugin_paths;    /* folders scanned for *.lua */
     int plugin_path_count;
     const char *plugin_options; /* a Lua table constructor, "{...}" (the
@@ -85,6 +89,7 @@ typedef struct sb_lua_opts_s {
 
 #define SB_LUA_DEFAULT_MEMORY_LIMIT (256u * 1024 * 1024)
 #define SB_LUA_DEFAULT_INSTRUCTION_LIMIT 10000000L
+#define SB_LUA_DEFAULT_TIME_LIMIT_MS 2000L
 
 /* Creates the state: standard libraries without io, os.execute, os.exit,
  * os.remove, os.rename, os.tmpname, dofile, loadfile, package.loadlib or

@@ -1,7 +1,8 @@
 /*
  * state.c: the one lua_State of the process and its limits.
  *
- * Owns: the allocator with its memory cap, the instruction-count hook,
+ * Owns: the allocator with its memory cap, the instruction-count and
+ * per-resume deadline hook,
  * sb_lua_resume (the only call of lua_resume), the trimmed standard
  * library, package.path, the runtime's creation and its ordered close,
  * and the C entry points of the plugin loader (which itself is Lua:
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lua_int.h"
 
@@ -80,13 +82,37 @@ uv_loop_t *sb_lua_loop(sb_lua_t *rt)
 
 /* Fires every instr_step instructions of a thread. The budget is shared by
  * every thread resumed in one sb_lua_resume, so a loop that spawns user
- * coroutines cannot escape it. Once it is spent the hook fires on every
- * instruction and raises in any function that is not part of the shipped
- * library (plugin code, console code): a plugin that catches the error
- * with pcall gets it again at its next instruction. The library's own code
- * (the RCML interpreter, the plugin manager) gets a small grace budget so
- * that it can take its failure path: log, Notification, hang up. */
+ * coroutines cannot escape it. Besides the instructions, each resume has
+ * a wall-clock deadline, read from a coarse clock at each firing: time
+ * spent inside C functions (string.rep, gsub, table.concat) or in one
+ * instruction on a large value (a concatenation) is invisible to the
+ * count, and the deadline sees it. The period is short (INSTR_STEP) so
+ * that at most a few such costly operations run past the deadline; a hook
+ * at every call was tried and doubled the cost of calls. Once either
+ * limit is spent the hook fires on every instruction and raises in any
+ * function that is not part of the shipped library (plugin code, console
+ * code): a plugin that catches the error with pcall gets it again at its
+ * next instruction. The library's own code (the RCML interpreter, the
+ * plugin manager) gets a small grace budget so that it can take its
+ * failure path: log, Notification, hang up.
+ *
+ * One C call is not interrupted: a single pattern match whose cost grows
+ * as a power of its subject (several ".-" against a long string) runs to
+ * its end. */
 #define INSTR_GRACE 200000
+#define INSTR_STEP 50
+#define HOOK_MASK LUA_MASKCOUNT
+
+static uint64_t coarse_ns(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int trusted_frame(sb_lua_t *rt, lua_State *L, lua_Debug *ar)
 {
@@ -106,26 +132,30 @@ static void on_count(lua_State *L, lua_Debug *ar)
         int period = lua_gethookcount(L);
         rt->instr_used += period;
         if (period != rt->instr_step)
-            lua_sethook(L, on_count, LUA_MASKCOUNT, rt->instr_step);
-        if (rt->instr_used < rt->instr_limit)
+            lua_sethook(L, on_count, HOOK_MASK, rt->instr_step);
+        int over_budget = rt->instr_used >= rt->instr_limit;
+        if (!over_budget && coarse_ns() < rt->deadline_ns)
             return;
-        rt->instr_tripped = 1;
+        rt->instr_tripped = over_budget ? 1 : 2;
         rt->instr_grace = INSTR_GRACE;
-        lua_sethook(L, on_count, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction limit exceeded");
+        lua_sethook(L, on_count, HOOK_MASK, 1);
+        luaL_error(L, over_budget ? "instruction limit exceeded"
+                                  : "time limit exceeded");
     }
     /* Tripped: this thread may not have the per-instruction hook yet. */
-    lua_sethook(L, on_count, LUA_MASKCOUNT, 1);
+    lua_sethook(L, on_count, HOOK_MASK, 1);
     if (trusted_frame(rt, L, ar) && --rt->instr_grace > 0)
         return;
-    luaL_error(L, "instruction limit exceeded");
+    luaL_error(L, rt->instr_tripped == 2 ? "time limit exceeded"
+                                         : "instruction limit exceeded");
 }
 
 static void arm_limits(sb_lua_t *rt, lua_State *co)
 {
     rt->instr_used = 0;
     rt->instr_tripped = 0;
-    lua_sethook(co, on_count, LUA_MASKCOUNT, rt->instr_step);
+    rt->deadline_ns = coarse_ns() + rt->time_limit_ns;
+    lua_sethook(co, on_count, HOOK_MASK, rt->instr_step);
 }
 
 int sb_lua_resume(sb_lua_t *rt, lua_State *co, int nargs, int *nres)
@@ -299,7 +329,12 @@ int sb_lua_new(uv_loop_t *loop, const sb_lua_opts_t *opts, sb_lua_t **out,
     rt->instr_limit = opts->instruction_limit > 0
                           ? opts->instruction_limit
                           : SB_LUA_DEFAULT_INSTRUCTION_LIMIT;
-    rt->instr_step = rt->instr_limit < 1000 ? (int)rt->instr_limit : 1000;
+    rt->instr_step = rt->instr_limit < INSTR_STEP ? (int)rt->instr_limit
+                                                  : INSTR_STEP;
+    rt->time_limit_ns = (uint64_t)(opts->time_limit_ms > 0
+                                       ? opts->time_limit_ms
+                                       : SB_LUA_DEFAULT_TIME_LIMIT_MS) *
+                        1000000u;
     rt->notify = opts->notify;
     rt->notify_arg = opts->notify_arg;
     rt->lib_path = sb_xstrdup(opts->lib_path);

@@ -5,12 +5,19 @@
  *
  * Untrusted input is handled in this order: the size cap before anything
  * else; a byte scan that refuses "<!ENTITY" (so an entity bomb is never
- * expanded, whatever the libxml2 version's own amplification checks); then
- * a parse with no network, no DTD loading and no entity substitution, whose
- * SAX entity-declaration and external-subset callbacks are replaced so that
- * a declaration hidden from the scan (another encoding) still stops the
- * parser and no external subset is ever read. The xmlDoc is copied into
- * plain structs in one arena and freed before return.
+ * expanded, whatever the libxml2 version's own amplification checks); a
+ * linear pre-scan (prescan) that reads the text in the code units libxml2
+ * will decode, refuses encodings it cannot read that way, and bounds the
+ * elements, the nesting and the attributes per element and per document
+ * before libxml2 does any work (its duplicate-attribute check and its
+ * property lists are quadratic in the attributes of one element: 60,000
+ * attributes took 81 s); then a parse with no network, no DTD loading and
+ * no entity substitution, whose SAX entity-declaration, attribute-list-
+ * declaration and external-subset callbacks are replaced so that a
+ * declaration hidden from the scan still stops the parser (declared
+ * attribute defaults would be added to elements unseen by the pre-scan)
+ * and no external subset is ever read. The xmlDoc is copied into plain
+ * structs in one arena and freed before return.
  *
  * Deliberately left out: schema validation of verbs and attributes (the
  * Lua interpreter checks attributes against each verb plugin's spec).
@@ -21,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -88,6 +96,7 @@ static void arena_free(struct sb_rcml_arena_s *a)
 
 typedef struct parse_s {
     int entity_decl;            /* an entity declaration was seen */
+    int attlist_decl;           /* an attribute-list declaration was seen */
     char xml_err[160];          /* last libxml2 error, "line N: ..." */
     struct sb_rcml_arena_s arena;
     sb_rcml_limits_t lim;
@@ -102,6 +111,21 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type,
     xmlParserCtxtPtr ctxt = ctx;
     parse_t *ps = ctxt->_private;
     ps->entity_decl = 1;
+    xmlStopParser(ctxt);
+}
+
+/* Attribute defaults declared in the internal subset would be added to
+ * every element of that name, unseen by the pre-scan: refused like
+ * entities (RCML has no use for them). */
+static void on_attribute_decl(void *ctx, const xmlChar *elem,
+                              const xmlChar *fullname, int type, int def,
+                              const xmlChar *default_value,
+                              xmlEnumerationPtr tree)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    parse_t *ps = ctxt->_private;
+    ps->attlist_decl = 1;
+    xmlFreeEnumeration(tree);
     xmlStopParser(ctxt);
 }
 
@@ -140,6 +164,261 @@ static int contains(const char *hay, size_t len, const char *needle)
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pre-scan: bounds before libxml2 does any work                            */
+/* ------------------------------------------------------------------------ */
+
+/* The text as libxml2 will decode it: code units of w bytes (1 or 2),
+ * big-endian when be. Markup characters are ASCII in every encoding the
+ * scan accepts, so they are found by value in either width. */
+typedef struct units_s {
+    const unsigned char *p;
+    size_t n;                   /* units */
+    int w, be;
+} units_t;
+
+static uint32_t unit_at(const units_t *u, size_t i)
+{
+    if (i >= u->n)
+        return 0;
+    if (u->w == 1)
+        return u->p[i];
+    const unsigned char *q = u->p + 2 * i;
+    return u->be ? (uint32_t)q[0] << 8 | q[1] : (uint32_t)q[1] << 8 | q[0];
+}
+
+static int units_match(const units_t *u, size_t i, const char *lit)
+{
+    for (; *lit; lit++, i++) {
+        if (unit_at(u, i) != (unsigned char)*lit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Index just past the first "end" at or after i, or u->n. */
+static size_t units_skip_past(const units_t *u, size_t i, const char *end)
+{
+    uint32_t first = (unsigned char)end[0];
+    for (; i < u->n; i++) {
+        if (unit_at(u, i) == first && units_match(u, i, end))
+            return i + strlen(end);
+    }
+    return u->n;
+}
+
+/* Index just past a quoted string starting at i (the quote), or u->n. */
+static size_t units_skip_quoted(const units_t *u, size_t i)
+{
+    uint32_t q = unit_at(u, i);
+    for (i++; i < u->n; i++) {
+        if (unit_at(u, i) == q)
+            return i + 1;
+    }
+    return u->n;
+}
+
+/* Index just past "<!DOCTYPE ...>" (or another "<!" declaration), internal
+ * subset included: quoted strings, comments and processing instructions
+ * may hold any markup character. */
+static size_t units_skip_decl(const units_t *u, size_t i)
+{
+    int subset = 0;
+    i += 2;
+    while (i < u->n) {
+        uint32_t c = unit_at(u, i);
+        if (c == '"' || c == '\'') {
+            i = units_skip_quoted(u, i);
+        } else if (subset && c == '<' && units_match(u, i, "<!--")) {
+            i = units_skip_past(u, i + 4, "-->");
+        } else if (subset && c == '<' && units_match(u, i, "<?")) {
+            i = units_skip_past(u, i + 2, "?>");
+        } else if (c == '[' && !subset) {
+            subset = 1;
+            i++;
+        } else if (c == ']' && subset) {
+            subset = 0;
+            i++;
+        } else if (c == '>' && !subset) {
+            return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return u->n;
+}
+
+/* Encodings whose every byte below 0x80 is ASCII and which libxml2 reads
+ * one byte per character or as UTF-8: markup is found by byte value. A
+ * stateful or 7-bit-shifted encoding (UTF-7, ISO-2022-*, EBCDIC) could
+ * spell '<', '=' or '"' otherwise, so anything else is refused. */
+static int one_byte_encoding(const char *e)
+{
+    static const char *const names[] = {
+        "utf-8", "utf8", "us-ascii", "ascii", "latin1", "latin-1",
+    };
+    for (size_t i = 0; i < SB_COUNTOF(names); i++) {
+        if (strcasecmp(e, names[i]) == 0)
+            return 1;
+    }
+    return strncasecmp(e, "iso-8859-", 9) == 0 ||
+           strncasecmp(e, "windows-125", 11) == 0 ||
+           strncasecmp(e, "cp125", 5) == 0;
+}
+
+static int two_byte_encoding(const char *e, int be)
+{
+    return strcasecmp(e, "utf-16") == 0 || strcasecmp(e, "utf16") == 0 ||
+           strcasecmp(e, be ? "utf-16be" : "utf-16le") == 0;
+}
+
+/* Reads the encoding named in the XML declaration at the start of u into
+ * out (empty when none). libxml2 switches to that encoding mid-document,
+ * whatever it detected from the first bytes. */
+static void declared_encoding(const units_t *u, size_t start, char *out,
+                              size_t cap)
+{
+    char head[256];
+    size_t n = 0;
+    out[0] = '\0';
+    if (!units_match(u, start, "<?xml"))
+        return;
+    for (size_t i = start; i < u->n && n + 1 < sizeof head; i++) {
+        uint32_t c = unit_at(u, i);
+        if (c == '>')
+            break;
+        head[n++] = c < 0x80 && c != 0 ? (char)c : '?';
+    }
+    head[n] = '\0';
+    const char *e = strstr(head, "encoding");
+    if (e == NULL)
+        return;
+    e += 8;
+    while (is_space(*e))
+        e++;
+    if (*e++ != '=')
+        return;
+    while (is_space(*e))
+        e++;
+    char q = *e++;
+    if (q != '"' && q != '\'')
+        return;
+    size_t k = 0;
+    while (*e && *e != q && k + 1 < cap)
+        out[k++] = *e++;
+    out[k] = '\0';
+    if (k == 0) {
+        out[0] = '?';              /* encoding="" : not one we know */
+        out[1] = '\0';
+    }
+}
+
+static int prescan(parse_t *ps, const char *xml, size_t len)
+{
+    const unsigned char *b = (const unsigned char *)xml;
+    units_t u = {.p = b, .n = len, .w = 1, .be = 0};
+    size_t i = 0;
+
+    /* The first bytes, as libxml2 reads them (xmlDetectCharEncoding). */
+    if (len >= 4 && ((b[0] == 0 && b[1] == 0) || (b[2] == 0 && b[3] == 0) ||
+                     (b[0] == 0x4C && b[1] == 0x6F && b[2] == 0xA7))) {
+        snprintf(ps->msg, sizeof ps->msg,
+                 "unsupported encoding (UCS-4 or EBCDIC)");
+        return SB_ESYNTAX;
+    }
+    if (len >= 2 && ((b[0] == 0xFE && b[1] == 0xFF) ||
+                     (b[0] == 0 && b[1] == '<'))) {
+        u.w = 2;
+        u.be = 1;
+    } else if (len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) ||
+                            (len >= 4 && b[0] == '<' && b[1] == 0 &&
+                             b[2] == '?' && b[3] == 0))) {
+        u.w = 2;
+    }
+    if (u.w == 2) {
+        u.n = len / 2;
+        if (b[0] == 0xFE || b[0] == 0xFF)
+            i = 1;
+    } else if (len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+        i = 3;
+    }
+    char enc[64];
+    declared_encoding(&u, i, enc, sizeof enc);
+    if (enc[0] && !(u.w == 1 ? one_byte_encoding(enc)
+                             : two_byte_encoding(enc, u.be))) {
+        snprintf(ps->msg, sizeof ps->msg, "unsupported encoding \"%s\"", enc);
+        return SB_ESYNTAX;
+    }
+
+    size_t elements = 0, total = 0;
+    int depth = 0;
+    while (i < u.n) {
+        if (unit_at(&u, i) != '<') {
+            i++;
+            continue;
+        }
+        uint32_t c = unit_at(&u, i + 1);
+        if (c == '!') {
+            if (units_match(&u, i, "<!--"))
+                i = units_skip_past(&u, i + 4, "-->");
+            else if (units_match(&u, i, "<![CDATA["))
+                i = units_skip_past(&u, i + 9, "]]>");
+            else
+                i = units_skip_decl(&u, i);
+            continue;
+        }
+        if (c == '?') {
+            i = units_skip_past(&u, i + 2, "?>");
+            continue;
+        }
+        if (c == '/') {
+            depth--;
+            i += 2;
+            continue;
+        }
+        /* A start tag. Every attribute has one '=' outside quotes, so
+         * counting those bounds the attributes from above; a tag that
+         * breaks the grammar here stops libxml2 at the same place. */
+        if (++elements > ps->lim.max_nodes) {
+            snprintf(ps->msg, sizeof ps->msg, "more than %zu elements",
+                     ps->lim.max_nodes);
+            return SB_ELIMIT;
+        }
+        size_t attrs = 0;
+        int empty = 0;
+        for (i++; i < u.n; i++) {
+            c = unit_at(&u, i);
+            if (c == '"' || c == '\'') {
+                i = units_skip_quoted(&u, i) - 1;
+            } else if (c == '=') {
+                attrs++;
+            } else if (c == '>' || c == '<') {
+                empty = unit_at(&u, i - 1) == '/';
+                break;
+            }
+        }
+        if (attrs > ps->lim.max_attrs) {
+            snprintf(ps->msg, sizeof ps->msg,
+                     "element %zu has more than %zu attributes", elements,
+                     ps->lim.max_attrs);
+            return SB_ELIMIT;
+        }
+        total += attrs;
+        if (total > ps->lim.max_total_attrs) {
+            snprintf(ps->msg, sizeof ps->msg,
+                     "more than %zu attributes in the document",
+                     ps->lim.max_total_attrs);
+            return SB_ELIMIT;
+        }
+        if (!empty && ++depth > ps->lim.max_depth) {
+            snprintf(ps->msg, sizeof ps->msg,
+                     "nesting deeper than %d elements", ps->lim.max_depth);
+            return SB_ELIMIT;
+        }
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -250,6 +529,11 @@ int sb_rcml_parse(const char *xml, size_t len, const sb_rcml_limits_t *limits,
                            ? limits->max_depth : SB_RCML_DEFAULT_MAX_DEPTH;
     ps.lim.max_nodes = limits && limits->max_nodes ? limits->max_nodes
                                                    : SB_RCML_DEFAULT_MAX_NODES;
+    ps.lim.max_attrs = limits && limits->max_attrs ? limits->max_attrs
+                                                   : SB_RCML_DEFAULT_MAX_ATTRS;
+    ps.lim.max_total_attrs = limits && limits->max_total_attrs
+                                 ? limits->max_total_attrs
+                                 : SB_RCML_DEFAULT_MAX_TOTAL_ATTRS;
     if (err && errlen)
         err[0] = '\0';
 
@@ -266,6 +550,11 @@ int sb_rcml_parse(const char *xml, size_t len, const sb_rcml_limits_t *limits,
         set_err(err, errlen, "entity declarations are not allowed");
         return SB_EPERM;
     }
+    int src = prescan(&ps, xml, len);
+    if (src < 0) {
+        set_err(err, errlen, "%s", ps.msg);
+        return src;
+    }
 
     xmlInitParser();
     xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(xml, (int)len);
@@ -279,6 +568,7 @@ int sb_rcml_parse(const char *xml, size_t len, const sb_rcml_limits_t *limits,
                                 XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
     ctxt->_private = &ps;
     ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->attributeDecl = on_attribute_decl;
     ctxt->sax->externalSubset = on_external_subset;
     ctxt->sax->error = NULL;
     ctxt->sax->warning = NULL;
@@ -291,6 +581,11 @@ int sb_rcml_parse(const char *xml, size_t len, const sb_rcml_limits_t *limits,
     ctxt->myDoc = NULL;
     if (ps.entity_decl) {
         set_err(err, errlen, "entity declarations are not allowed");
+        rc = SB_EPERM;
+        goto done;
+    }
+    if (ps.attlist_decl) {
+        set_err(err, errlen, "attribute-list declarations are not allowed");
         rc = SB_EPERM;
         goto done;
     }

@@ -23,11 +23,15 @@ typedef struct sb_rcml_limits_s {
     int max_depth;              /* element nesting, <Response> is depth 1:
                                    16 */
     size_t max_nodes;           /* elements in the whole document: 10000 */
+    size_t max_attrs;           /* attributes on one element: 64 */
+    size_t max_total_attrs;     /* attributes in the whole document: 10000 */
 } sb_rcml_limits_t;
 
 #define SB_RCML_DEFAULT_MAX_BYTES (1024 * 1024)
 #define SB_RCML_DEFAULT_MAX_DEPTH 16
 #define SB_RCML_DEFAULT_MAX_NODES 10000
+#define SB_RCML_DEFAULT_MAX_ATTRS 64
+#define SB_RCML_DEFAULT_MAX_TOTAL_ATTRS 10000
 
 typedef struct sb_rcml_attr_s {
     const char *name;           /* local name, as written (case kept) */
@@ -58,16 +62,24 @@ typedef struct sb_rcml_doc_s {
 /* Parses len bytes of xml (borrowed) into a verb tree. limits may be NULL
  * for the defaults. No network access, no external DTD or entity is
  * loaded, and a DOCTYPE that declares entities is refused before any
- * expansion can happen. The libxml2 document is freed before return.
+ * expansion can happen. Before libxml2 sees the text, one linear scan
+ * counts elements, nesting and attributes (an upper bound of each), so a
+ * document over a limit costs no parse at all (libxml2's duplicate-
+ * attribute check is quadratic in the attributes of an element). The
+ * libxml2 document is freed before return.
  *
  * Returns 0 and *out (owned: sb_rcml_free), or, with *out untouched and a
  * one-line message in err (size errlen; err may be NULL):
  *   SB_ETOOBIG  len is over limits->max_bytes (nothing was parsed)
- *   SB_ESYNTAX  not well-formed XML (empty input included)
+ *   SB_ESYNTAX  not well-formed XML (empty input included), or an
+ *               encoding other than UTF-8, UTF-16 or an ASCII-compatible
+ *               single-byte one (ISO-8859-*, windows-125*, US-ASCII)
  *   SB_ERCML    the root element is not <Response>
- *   SB_EPERM    the document declares entities (DOCTYPE internal subset)
- *   SB_ELIMIT   nesting deeper than max_depth or more than max_nodes
- *               elements
+ *   SB_EPERM    the document declares entities or attribute lists
+ *               (DOCTYPE internal subset)
+ *   SB_ELIMIT   nesting deeper than max_depth, more than max_nodes
+ *               elements, more than max_attrs attributes on an element
+ *               or more than max_total_attrs in all
  * lua/switchboard/rcml.lua maps these to Notification codes: 12200 for
  * SB_ERCML, 12100 for the others. */
 int sb_rcml_parse(const char *xml, size_t len, const sb_rcml_limits_t *limits,

@@ -160,6 +160,14 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase,
         if (!sb__sip_leg_event(sip, event, status, phrase, nua, nh, msg, tags))
             sb__sip_refer_out_of_dialog(sip, nua, nh, msg);
         break;
+    case nua_i_message:
+        /* MESSAGE outside dialogs: message.c. */
+        sb__sip_on_message(sip, nua, nh, msg);
+        break;
+    case nua_r_message:
+        if (!sb__sip_message_response(sip, nh, status, phrase))
+            sb_log(SB_LOG_TRACE, "sip: stray MESSAGE answer %d", status);
+        break;
     case nua_i_error:
         sb_warn("sip: stack error %d %s", status, phrase ? phrase : "");
         break;
@@ -192,6 +200,7 @@ static void on_close(void *arg)
     sb__sip_reg_close(sip->reg);
     sip->reg = NULL;
     sb__sip_legs_shutdown(sip);
+    sb__sip_messages_shutdown(sip);
     nua_shutdown(sip->nua);
 }
 
@@ -236,8 +245,10 @@ int sb_sip_new(sb_loop_t *loop, const sb_config_t *cfg, sb_sip_t **out,
                           NUTAG_APPL_METHOD("REGISTER"),
                           /* REFER is answered by the call module (refer.c). */
                           NUTAG_APPL_METHOD("REFER"),
+                          /* MESSAGE is answered by message.c. */
+                          NUTAG_APPL_METHOD("MESSAGE"),
                           NUTAG_AUTOANSWER(0),
-                          NUTAG_ENABLEMESSAGE(0),
+                          NUTAG_ENABLEMESSAGE(1),
                           NUTAG_ENABLEINVITE(1),
                           /* Calls (leg.c): SDP passes through as text; the
                            * media engine writes ours. Session timers are

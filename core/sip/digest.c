@@ -13,6 +13,13 @@
  *
  * Parsing works on sofia's already-split "name=value" parameters; the
  * registrar decides what each failure means on the wire.
+ *
+ * Also here: the failed-authentication memory (sb_authlim_t) that puts a
+ * guessing address, and a login being guessed, into a back-off. Each is a
+ * fixed table (least recently used replaced); a failure past the
+ * threshold doubles the back-off, from 5 s up to SB_AUTHLIM_MAX_MS. A
+ * login's back-off refuses only addresses that have failed before, so a
+ * guesser cannot lock a phone out from elsewhere.
  */
 #include "sip_int.h"
 
@@ -520,4 +527,112 @@ char *sb__digest_challenge(sb_digest_t *d, const char *realm, sb_digest_alg_t al
                   alg == SB_DIGEST_SHA256 ? "SHA-256" : "MD5",
                   stale ? ", stale=true" : "");
     return sb_buf_steal(&b);
+}
+
+/* ---- failed-authentication limits ---------------------------------------- */
+
+typedef struct {
+    char key[128];              /* IP or login; "" when free */
+    int failures;               /* recent, see SB_AUTHLIM_FORGET_MS */
+    int64_t last_fail;          /* ms */
+    int64_t blocked_until;      /* ms; 0 when none */
+    int64_t used;               /* ms, for replacement */
+} authlim_entry_t;
+
+struct sb_authlim_s {
+    authlim_entry_t addrs[SB_AUTHLIM_SLOTS];
+    authlim_entry_t logins[SB_AUTHLIM_SLOTS];
+};
+
+sb_authlim_t *sb__authlim_new(void)
+{
+    return SB_NEW(sb_authlim_t);
+}
+
+void sb__authlim_free(sb_authlim_t *l)
+{
+    free(l);
+}
+
+static authlim_entry_t *authlim_find(authlim_entry_t *t, const char *key,
+                                     int create, int64_t now)
+{
+    authlim_entry_t *spare = NULL;
+    for (size_t i = 0; i < SB_AUTHLIM_SLOTS; i++) {
+        if (t[i].key[0] && strcmp(t[i].key, key) == 0)
+            return &t[i];
+        if (spare == NULL || (spare->key[0] &&
+                              (!t[i].key[0] || t[i].used < spare->used)))
+            spare = &t[i];
+    }
+    if (!create || strlen(key) >= sizeof spare->key)
+        return NULL;
+    memset(spare, 0, sizeof *spare);
+    snprintf(spare->key, sizeof spare->key, "%s", key);
+    spare->used = now;
+    return spare;
+}
+
+/* Forgets failures older than SB_AUTHLIM_FORGET_MS. */
+static void authlim_age(authlim_entry_t *e, int64_t now)
+{
+    if (e && e->failures && now - e->last_fail > SB_AUTHLIM_FORGET_MS &&
+        now >= e->blocked_until) {
+        e->failures = 0;
+        e->blocked_until = 0;
+    }
+}
+
+int64_t sb__authlim_check(sb_authlim_t *l, const char *ip, const char *login,
+                          int64_t now)
+{
+    authlim_entry_t *a = authlim_find(l->addrs, ip, 0, now);
+    authlim_age(a, now);
+    if (a && now < a->blocked_until)
+        return a->blocked_until - now;
+    if (a == NULL || a->failures == 0 || login == NULL)
+        return 0;
+    authlim_entry_t *u = authlim_find(l->logins, login, 0, now);
+    authlim_age(u, now);
+    if (u && now < u->blocked_until)
+        return u->blocked_until - now;
+    return 0;
+}
+
+static int64_t authlim_bump(authlim_entry_t *e, int threshold, int64_t now)
+{
+    e->failures++;
+    e->last_fail = now;
+    e->used = now;
+    if (e->failures < threshold)
+        return 0;
+    int over = e->failures - threshold;
+    int64_t b = over >= 20 ? SB_AUTHLIM_MAX_MS
+                           : (int64_t)SB_AUTHLIM_FIRST_MS << over;
+    if (b > SB_AUTHLIM_MAX_MS)
+        b = SB_AUTHLIM_MAX_MS;
+    e->blocked_until = now + b;
+    return b;
+}
+
+void sb__authlim_fail(sb_authlim_t *l, const char *ip, const char *login,
+                      int64_t now, int64_t *addr_backoff,
+                      int64_t *login_backoff)
+{
+    authlim_entry_t *a = authlim_find(l->addrs, ip, 1, now);
+    authlim_age(a, now);
+    *addr_backoff = a ? authlim_bump(a, SB_AUTHLIM_ADDR_FAILURES, now) : 0;
+    *login_backoff = 0;
+    if (login) {
+        authlim_entry_t *u = authlim_find(l->logins, login, 1, now);
+        authlim_age(u, now);
+        if (u)
+            *login_backoff = authlim_bump(u, SB_AUTHLIM_LOGIN_FAILURES, now);
+    }
+}
+
+int sb__authlim_failures(sb_authlim_t *l, const char *key, int login)
+{
+    authlim_entry_t *e = authlim_find(login ? l->logins : l->addrs, key, 0, 0);
+    return e ? e->failures : 0;
 }

@@ -164,7 +164,7 @@ static int sdp_of(sip_t const *msg, const char **sdp, size_t *len)
 /* Joins headers into "Name: value\r\n..." (without the last CRLF), after
  * checking names are tokens and neither contains CR or LF. Returns owned
  * text, NULL when there is none, or sets *bad. */
-static char *join_headers(const sb_sip_header_t *h, size_t n, int *bad)
+char *sb__sip_join_headers(const sb_sip_header_t *h, size_t n, int *bad)
 {
     sb_buf_t b = SB_BUF_INIT;
     *bad = 0;
@@ -195,7 +195,7 @@ static char *join_headers(const sb_sip_header_t *h, size_t n, int *bad)
 }
 
 /* Percent-encodes what a URI user part may not hold. */
-static void escape_user(sb_buf_t *b, const char *user)
+void sb__sip_escape_user(sb_buf_t *b, const char *user)
 {
     static const char ok[] = "-_.!~*'()&=+$,;?/";
     for (const unsigned char *p = (const unsigned char *)user; *p; p++) {
@@ -244,8 +244,8 @@ static void unquote(const char *s, char *out, size_t n)
     out[o] = '\0';
 }
 
-static void source_of(nua_t *nua, char *ip, size_t iplen, int *port,
-                      const char **transport)
+void sb__sip_source_of(nua_t *nua, char *ip, size_t iplen, int *port,
+                       const char **transport)
 {
     snprintf(ip, iplen, "0.0.0.0");
     *port = 0;
@@ -345,7 +345,7 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
         .max_forwards = mf,
         .user_agent = msg->sip_user_agent ? msg->sip_user_agent->g_string : NULL,
     };
-    source_of(nua, ip, sizeof ip, &info.source_port, &info.transport);
+    sb__sip_source_of(nua, ip, sizeof ip, &info.source_port, &info.transport);
     info.source_ip = ip;
     if (!info.request_uri || !info.from_uri || !info.to_uri || !info.contact) {
         su_home_deinit(home);
@@ -583,7 +583,7 @@ int sb_sip_leg_respond(sb_sip_leg_t *leg, int status, const char *phrase,
     if (status < 101 || status > 699 || (status >= 200 && status < 300 && !sdp))
         return SB_EINVAL;
     int bad;
-    char *hdrs = join_headers(headers, header_count, &bad);
+    char *hdrs = sb__sip_join_headers(headers, header_count, &bad);
     if (bad)
         return SB_EINVAL;
     if (phrase == NULL)
@@ -622,7 +622,7 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
     if (!ok)
         return SB_EINVAL;
     int bad;
-    char *hdrs = join_headers(req->headers, req->header_count, &bad);
+    char *hdrs = sb__sip_join_headers(req->headers, req->header_count, &bad);
     if (bad)
         return SB_EINVAL;
 
@@ -632,7 +632,7 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
         sb_buf_putc(&from, ' ');
     }
     sb_buf_puts(&from, "<sip:");
-    escape_user(&from, req->from_user);
+    sb__sip_escape_user(&from, req->from_user);
     sb_buf_printf(&from, "@%s>", sb_sip_domain(sip));
     char *to = sb_xasprintf("<%s>", req->to_uri ? req->to_uri : req->request_uri);
     char mf[16];
@@ -748,7 +748,7 @@ int sb_sip_uri_with_user(const char *uri, const char *user, char **out)
     sb_buf_t b = SB_BUF_INIT;
     sb_buf_puts(&b, u->url_type == url_sips ? "sips:" : "sip:");
     if (user && *user) {
-        escape_user(&b, user);
+        sb__sip_escape_user(&b, user);
         sb_buf_putc(&b, '@');
     }
     sb_buf_puts(&b, u->url_host);

@@ -18,9 +18,21 @@
  * No Digest credentials for our realm: 401 (fresh challenges). Credentials
  * we cannot use as sent (unparsable header, missing or repeated parameter,
  * bad nc or response format, a qop or algorithm we never offered, a uri
- * other than the Request-URI): 400 with a Warning naming the problem. A
- * right password on a nonce that is not fresh (expired, replayed nc, from
- * before a restart, evicted from the nc memory): 401 with stale=true.
+ * other than the Request-URI): 400 with a Warning naming the problem. The
+ * nonce is checked before the password: one we never issued (invented,
+ * garbled, from before a restart) gets 401 stale=true with fresh nonces
+ * whatever the password (a phone retries without asking its user, as
+ * after a restart), so a guesser must fetch every nonce and no answer to
+ * an invented one tells whether the password was right. A right password
+ * on a nonce of ours that is not fresh (expired, replayed nc, evicted
+ * from the nc memory): 401 with stale=true.
+ *
+ * Guessing is limited (digest.c's sb_authlim_t): after
+ * SB_AUTHLIM_ADDR_FAILURES failures an address, and after
+ * SB_AUTHLIM_LOGIN_FAILURES a login (for addresses that have failed
+ * before), is refused with 403 "Too Many Failed Attempts" and Retry-After
+ * without any check, for a back-off that doubles with each further
+ * failure; each back-off is logged as a warning.
  * Not here: RFC 5626 outbound flows and Path (bindings are reached at the
  * REGISTER's source address), GRUU, TCP connection reuse bookkeeping.
  */
@@ -50,6 +62,7 @@ struct sb__sip_reg_s {
     sb_sip_t *sip;
     sb_store_t *store;          /* borrowed; NULL until started */
     sb_digest_t *digest;
+    sb_authlim_t *authlim;      /* failed-authentication back-offs */
     uv_timer_t timer;           /* soonest binding expiry */
 };
 
@@ -61,6 +74,7 @@ typedef struct {
 } source_t;
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t mono_ms(void) { return (int64_t)(uv_hrtime() / 1000000); }
 
 /* Copies s into buf for a log line: non-printable bytes become '?', and
  * long values are cut, so network input cannot forge log lines. */
@@ -215,6 +229,7 @@ sb__sip_reg_t *sb__sip_reg_new(sb_sip_t *sip)
     sb__sip_reg_t *reg = SB_NEW(sb__sip_reg_t);
     reg->sip = sip;
     reg->digest = sb__digest_new(SB_DIGEST_LIFETIME, SB_DIGEST_NC_SLOTS);
+    reg->authlim = sb__authlim_new();
     uv_timer_init(sb_loop_uv(sip->loop), &reg->timer);
     reg->timer.data = reg;
     return reg;
@@ -224,6 +239,7 @@ static void on_reg_closed(uv_handle_t *h)
 {
     sb__sip_reg_t *reg = h->data;
     sb__digest_free(reg->digest);
+    sb__authlim_free(reg->authlim);
     free(reg);
 }
 
@@ -359,6 +375,18 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
         return 1;
     }
 
+    /* The nonce before the password (see the top of the file). */
+    int64_t now = now_s();
+    sb_nonce_verdict_t v = sb__digest_nonce_check(reg->digest, cr.nonce, now);
+    if (v == SB_NONCE_INVALID) {
+        sb_debug("sip: REGISTER for %s from %s:%d: a nonce we never issued, "
+                 "challenging", log_safe(cr.username, l1, sizeof l1), src->ip,
+                 src->port);
+        challenge(reg, nua, nh, m, 1);
+        sb__digest_creds_clear(&cr);
+        return 1;
+    }
+
     int rc = sb_store_client_auth_get(reg->store, cr.username, client);
     if (rc != 0 && rc != SB_ENOENT) {
         reply(nua, nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -371,6 +399,22 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
         ha1 = cr.alg == SB_DIGEST_SHA256 ? client->ha1_sha256 : client->ha1_md5;
     int known = rc == 0 && ha1 != NULL && *ha1 != '\0' &&
                 strcmp(client->login, cr.username) == 0;
+    /* A login that exists is limited by its own name, an unknown one only
+     * through the address. */
+    const char *login = rc == 0 ? client->login : NULL;
+    int64_t wait = sb__authlim_check(reg->authlim, src->ip, login, mono_ms());
+    if (wait > 0) {
+        char after[24];
+        snprintf(after, sizeof after, "%lld", (long long)((wait + 999) / 1000));
+        sb_debug("sip: REGISTER for %s from %s:%d refused unchecked: back-off "
+                 "(%s s left)", log_safe(cr.username, l1, sizeof l1), src->ip,
+                 src->port, after);
+        reply(nua, nh, 403, "Too Many Failed Attempts",
+              SIPTAG_RETRY_AFTER_STR(after), TAG_END());
+        sb_client_auth_clear(client);
+        sb__digest_creds_clear(&cr);
+        return 1;
+    }
     if (!known) {
         /* Same work as a real check, so timing does not tell logins apart. */
         sb__digest_dummy_ha1(reg->digest, cr.alg, dummy);
@@ -388,15 +432,26 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
             why = "no HA1 stored for the algorithm";
         sb_info("sip: REGISTER for %s from %s:%d refused: %s",
                 log_safe(cr.username, l1, sizeof l1), src->ip, src->port, why);
+        int64_t ab, lb;
+        sb__authlim_fail(reg->authlim, src->ip, login, mono_ms(), &ab, &lb);
+        if (ab > 0)
+            sb_warn("sip: REGISTER: %s: %d failed authentications; refused "
+                    "for %lld s", src->ip,
+                    sb__authlim_failures(reg->authlim, src->ip, 0),
+                    (long long)(ab / 1000));
+        if (lb > 0)
+            sb_warn("sip: REGISTER: login %s: %d failed authentications; "
+                    "refused for %lld s from addresses that failed",
+                    log_safe(login, l1, sizeof l1),
+                    sb__authlim_failures(reg->authlim, login, 1),
+                    (long long)(lb / 1000));
         reply(nua, nh, SIP_403_FORBIDDEN, TAG_END());
         sb_client_auth_clear(client);
         sb__digest_creds_clear(&cr);
         return 1;
     }
 
-    /* The password is right. Now the nonce: ours, fresh, not replayed. */
-    int64_t now = now_s();
-    sb_nonce_verdict_t v = sb__digest_nonce_check(reg->digest, cr.nonce, now);
+    /* The password is right, on a nonce of ours: fresh, not replayed? */
     if (v == SB_NONCE_OK)
         v = sb__digest_nc_use(reg->digest, cr.nonce, cr.nc, now);
     if (v != SB_NONCE_OK) {

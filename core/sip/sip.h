@@ -22,7 +22,7 @@ typedef struct sb_sip_s sb_sip_t;
 /* Methods Switchboard handles; the Allow header of every answer. Set as
  * the whole list (not merged with nua's defaults), so anything else gets
  * 405 Method Not Allowed with this Allow header. */
-#define SB_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER"
+#define SB_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, REFER, MESSAGE"
 
 struct sb_store_s;
 
@@ -263,6 +263,64 @@ int sb_sip_uri_with_user(const char *uri, const char *user, char **out);
 
 /* Returns the domain our URIs use (the configured sip.domain). */
 const char *sb_sip_domain(const sb_sip_t *sip);
+
+
+/* ---- MESSAGE (message.c) ------------------------------------------------- */
+
+/* An incoming MESSAGE outside any dialog, described. Every pointer is
+ * borrowed for the handler only. Only text/plain bodies reach the handler
+ * (others get 415); body is NUL-terminated (it may hold other NULs). */
+typedef struct sb_sip_message_info_s {
+    const char *request_uri;
+    const char *ruri_user;          /* "" when none */
+    const char *from_uri;
+    const char *from_user;          /* "" when none */
+    const char *to_user;            /* "" when none */
+    const char *body;
+    size_t body_len;
+    const sb_sip_header_t *headers; /* X-* headers, in order */
+    size_t header_count;
+    const char *source_ip;
+    int source_port;
+    const char *transport;          /* "udp" or "tcp" */
+} sb_sip_message_info_t;
+
+/* Handles one incoming MESSAGE and returns the status to answer it with
+ * (200 or 202 when taken; 403, 404, 413, 480, 488, 500 ...). */
+typedef int (*sb_sip_message_cb)(const sb_sip_message_info_t *info, void *arg);
+
+/* Sets the handler of incoming MESSAGEs (NULL: answered 503). */
+void sb_sip_set_message_handler(sb_sip_t *sip, sb_sip_message_cb cb, void *arg);
+
+/* A MESSAGE to send. Every pointer borrowed for the call (copied). */
+typedef struct sb_sip_message_req_s {
+    const char *request_uri;    /* "sip:alice@127.0.0.1:5062" */
+    const char *dest;           /* next hop URI or NULL (from request_uri) */
+    const char *from_user;      /* user part of our From */
+    const char *to_uri;         /* NULL: the request URI */
+    const char *content_type;   /* NULL: text/plain;charset=UTF-8 */
+    const char *body;           /* at most 8192 bytes */
+    const sb_sip_header_t *headers;   /* extra headers (X-*) or NULL */
+    size_t header_count;
+} sb_sip_message_req_t;
+
+typedef struct sb_sip_message_s sb_sip_message_t;
+
+/* Fires once with the final status (2xx: accepted; 408 for a timeout, 503
+ * for a transport error or the shutdown) unless canceled first. phrase is
+ * borrowed for the callback and may be NULL. */
+typedef void (*sb_sip_message_done_cb)(int status, const char *phrase, void *arg);
+
+/* Sends a MESSAGE. Returns 0 and *out (may be NULL; borrowed until cb
+ * fires or sb_sip_message_cancel), SB_EINVAL for a bad URI, header or
+ * body size, SB_ESTATE while shutting down. cb never fires before this
+ * returns. */
+int sb_sip_message_send(sb_sip_t *sip, const sb_sip_message_req_t *req,
+                        sb_sip_message_done_cb cb, void *arg,
+                        sb_sip_message_t **out);
+
+/* The callback of m will not fire (the transaction still completes). */
+void sb_sip_message_cancel(sb_sip_message_t *m);
 
 
 #endif

@@ -31,6 +31,10 @@ struct sb_sip_s {
     void *on_invite_arg;
     struct sb_sip_leg_s *legs;  /* every leg not yet freed; owned */
     int nlegs;
+    /* MESSAGE (message.c). */
+    sb_sip_message_cb on_message;   /* incoming; NULL: answered 503 */
+    void *on_message_arg;
+    struct sb_sip_message_s *messages;  /* sent, not answered; owned */
 };
 
 /* ---- registrar.c --------------------------------------------------------- */
@@ -140,6 +144,36 @@ void sb__digest_dummy_ha1(sb_digest_t *d, sb_digest_alg_t alg, char *out);
 /* Number of nonces whose nc is remembered (tests). */
 size_t sb__digest_tracked(sb_digest_t *d);
 
+/* Failed-authentication limits (digest.c): per source address and per
+ * login, a back-off after a number of failures, doubling with each
+ * further one. Times are milliseconds on any monotonic clock. */
+#define SB_AUTHLIM_SLOTS 1024             /* addresses, and logins, kept */
+#define SB_AUTHLIM_ADDR_FAILURES 10       /* failures before an address waits */
+#define SB_AUTHLIM_LOGIN_FAILURES 20      /* failures before a login waits */
+#define SB_AUTHLIM_FORGET_MS (15 * 60 * 1000)  /* quiet time that clears them */
+#define SB_AUTHLIM_FIRST_MS 5000               /* first back-off */
+#define SB_AUTHLIM_MAX_MS (15 * 60 * 1000)     /* longest back-off */
+
+typedef struct sb_authlim_s sb_authlim_t;
+
+/* Returns owned, empty state. */
+sb_authlim_t *sb__authlim_new(void);
+void sb__authlim_free(sb_authlim_t *l);
+/* Before checking credentials of login (borrowed; NULL: unknown) from ip:
+ * returns 0 when the check may run, or the milliseconds left of the
+ * back-off that refuses it (the address's own, or the login's when this
+ * address has failed before). */
+int64_t sb__authlim_check(sb_authlim_t *l, const char *ip, const char *login,
+                          int64_t now);
+/* Records a failed check from ip (for login when it exists, else NULL).
+ * Sets the back-off each failure started (ms), 0 when none: the caller
+ * logs them. */
+void sb__authlim_fail(sb_authlim_t *l, const char *ip, const char *login,
+                      int64_t now, int64_t *addr_backoff,
+                      int64_t *login_backoff);
+/* Recent failures of an address (login 0) or a login (login 1) (tests). */
+int sb__authlim_failures(sb_authlim_t *l, const char *key, int login);
+
 /* ---- leg.c: call legs ------------------------------------------------------ */
 
 /* Handles one nua event if it belongs to a call leg (INVITE dialogs and
@@ -177,5 +211,26 @@ void sb__sip_leg_on_refer(sb_sip_leg_t *leg, nua_t *nua, sip_t const *msg,
 /* A REFER outside any dialog we know: answered 404 here. */
 void sb__sip_refer_out_of_dialog(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
                                  sip_t const *msg);
+
+/* leg.c, shared with message.c: "Name: value" lines of checked headers
+ * (owned; NULL when none, *bad when one is malformed); a URI user part
+ * percent-encoded; the source address of the request being handled. */
+char *sb__sip_join_headers(const sb_sip_header_t *h, size_t n, int *bad);
+void sb__sip_escape_user(sb_buf_t *b, const char *user);
+void sb__sip_source_of(nua_t *nua, char *ip, size_t iplen, int *port,
+                       const char **transport);
+
+/* ---- message.c: MESSAGE ----------------------------------------------------- */
+
+/* An incoming MESSAGE (nua_i_message): answered and its handle destroyed. */
+void sb__sip_on_message(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
+                        sip_t const *msg);
+/* The answer to a MESSAGE we sent (nua_r_message). Returns 1 when nh was
+ * one of ours, 0 otherwise. */
+int sb__sip_message_response(sb_sip_t *sip, nua_handle_t *nh, int status,
+                             const char *phrase);
+/* Reports 503 to every MESSAGE not answered yet and destroys its handle
+ * (before nua_shutdown). */
+void sb__sip_messages_shutdown(sb_sip_t *sip);
 
 #endif

@@ -7,11 +7,20 @@
  * own transaction with the schema_version bump, so a crash mid-way leaves
  * the previous version intact. A database whose version is newer than this
  * build knows is refused rather than touched.
+ *
+ * The database holds tokens and password hashes: it is created 0600
+ * (SQLite gives its -wal and -shm files the mode of the database), and an
+ * existing one readable by others is made 0600 at open, with its -wal and
+ * -shm, whatever the umask.
  */
 #include "store_int.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 extern const char *const sb__store_migrations[];
 extern const int sb__store_migration_count;
@@ -111,11 +120,49 @@ static int migrate(sb_store_t *store, char *err, size_t errlen)
     return 0;
 }
 
+/* Takes group and other permissions away from path (when it exists and
+ * has any). */
+static void make_private(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || (sb.st_mode & 077) == 0)
+        return;
+    if (chmod(path, sb.st_mode & 0700) == 0)
+        sb_info("store: %s was readable by others: now mode %04o", path,
+                (unsigned)(sb.st_mode & 0700));
+    else
+        sb_warn("store: %s is readable by others and cannot be changed: %s",
+                path, strerror(errno));
+}
+
+/* Creates the database file 0600 when it does not exist (SQLite would
+ * create it 0644 less the umask), and makes an existing one and its
+ * -wal and -shm private. Special names (":memory:", "", URIs) are left
+ * alone. */
+static void private_files(const char *path)
+{
+    if (path[0] == '\0' || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);                  /* an empty file is an empty database */
+        return;
+    }
+    make_private(path);
+    static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < SB_COUNTOF(suffixes); i++) {
+        char *p = sb_xasprintf("%s%s", path, suffixes[i]);
+        make_private(p);
+        free(p);
+    }
+}
+
 int sb_store_open(const char *path, sb_store_t **out, char *err, size_t errlen)
 {
     sb_store_t *store = SB_NEW(sb_store_t);
     int rc;
     store->path = sb_xstrdup(path);
+    private_files(path);
 
     if (sqlite3_open_v2(path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |

@@ -20,6 +20,18 @@ local host = {}
 
 local the_host
 
+-- A plugin global that calls switchboard.messaging's name when the
+-- messaging module is there, else returns nil, "state".
+local function messaging(name)
+  return function(...)
+    local m = package.loaded["switchboard.messaging"]
+    if m == nil then
+      return nil, "state", "messaging is not available"
+    end
+    return m[name](...)
+  end
+end
+
 function host.init(options)
   local m = plugins.new({
     paths = core.plugin_paths,
@@ -30,6 +42,10 @@ function host.init(options)
     globals = {
       sleep = core.sleep,
       http = { request = core.http_request },
+      -- Messaging (core/lua/lua_api_msg.c), looked up when called: the
+      -- module is registered after the plugins have loaded.
+      sms = { send = messaging("sms_send") },
+      email = { send = messaging("email_send") },
     },
   })
   plugins.default = m

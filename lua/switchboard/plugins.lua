@@ -300,7 +300,7 @@ local function new_record(m, name, path, options)
     end,
     __metatable = "plugin",
   })
-  rec.object = object
+  rec.object = sandbox.protect(object)   -- no rawset shadowing
   records[object] = rec
   return rec
 end

@@ -91,13 +91,29 @@ end
 -- Restcomm's response typing: a document URL that answers audio is
 -- played, one that answers text/plain is said. Returns the tree of that
 -- one-verb document, or nil for any other type.
+-- Linear trim of ASCII white space (a pattern such as "^%s*(.-)%s*$" is
+-- quadratic in runs of spaces, and one C call escapes the limits).
+local function trim(text)
+  local first = text:find("%S")
+  if not first then
+    return ""
+  end
+  local last = #text
+  local b = text:byte(last)
+  while b == 32 or (b >= 9 and b <= 13) do
+    last = last - 1
+    b = text:byte(last)
+  end
+  return text:sub(first, last)
+end
+
 local function typed_document(res, final)
   local base = media_type(res.content_type)
   local verb
   if base:match("^audio/") then
     verb = { name = "Play", attrs = {}, text = final, children = {}, line = 1 }
   elseif base == "text/plain" then
-    local text = (res.body or ""):match("^%s*(.-)%s*$")
+    local text = trim(res.body or "")
     verb = { name = "Say", attrs = {}, text = text, children = {}, line = 1 }
   else
     return nil
@@ -459,7 +475,9 @@ local function run_verb(s, ctx, node)
         tostring(r3 or r2)), ctx.url)
     return "failed"
   end
-  s.progress = true
+  if r2 ~= "idle" then    -- true, "idle": did nothing (<Pause length="0"/>)
+    s.progress = true
+  end
   return "continue"
 end
 
@@ -496,7 +514,11 @@ local function unpack_params(flat)
   return out
 end
 
--- What a verb receives as its third argument.
+-- What a verb receives as its third argument. Its session (the host, the
+-- application, the redirect count) is kept here, out of the plugins'
+-- reach: a verb of one plugin must not reach the host table every session
+-- shares (and, say, replace another verb for every account).
+local sessions = setmetatable({}, { __mode = "k" })
 local ctx_mt = {}
 ctx_mt.__index = function (ctx, key)
   if key == "params" then
@@ -512,7 +534,7 @@ end
 
 -- ctx:notify(code, level, message): a Notification about this document.
 function ctx_mt:notify(code, level, message)
-  notify(self._s, code, level, message, self.url)
+  notify(sessions[self], code, level, message, self.url)
 end
 
 -- ctx:run(nodes): runs nested verbs (Gather's Say/Play/Pause). Returns
@@ -520,7 +542,7 @@ end
 -- transition table, or nil, "hangup" / nil, "notified" (already reported:
 -- return it as is).
 function ctx_mt:run(nodes)
-  local outcome = run_nodes(self._s, self, nodes or {})
+  local outcome = run_nodes(sessions[self], self, nodes or {})
   if outcome == "done" then
     return true
   elseif outcome == "stop" then
@@ -538,7 +560,7 @@ end
 -- and a ctx for running its verbs (relative URLs resolved against it), or
 -- nil, "hangup" / nil, "notified" (the failure is a Notification).
 function ctx_mt:fetch_document(url, method)
-  local s = self._s
+  local s = sessions[self]
   local target = uri.resolve(self.url, url)
   if not target then
     notify(s, codes.INVALID_URL, "error", ("invalid URL '%s'"):format(tostring(url)),
@@ -559,9 +581,10 @@ function ctx_mt:fetch_document(url, method)
     return nil, "notified"
   end
   local sub = setmetatable({
-    _s = s, call = self.call, url = a, method = method,
+    call = self.call, url = a, method = method,
     _params = pack_params(params), document = tree,
   }, ctx_mt)
+  sessions[sub] = s
   return tree, sub
 end
 
@@ -700,9 +723,10 @@ function rcml.run(call, host, app)
     end
     s.progress = false
     local ctx = setmetatable({
-      _s = s, call = call, url = doc_url, method = doc_method,
+      call = call, url = doc_url, method = doc_method,
       _params = pack_params(params), document = tree,
     }, ctx_mt)
+    sessions[ctx] = s
     params = nil
     prefetch_document(s, ctx, tree)
     local outcome = run_nodes(s, ctx, tree.children or {})

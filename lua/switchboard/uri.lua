@@ -5,6 +5,11 @@
 
 local uri = {}
 
+-- Longest URI resolved or checked (characters). Every function here is
+-- linear in its input; this bounds the input too, since a document
+-- controls it.
+uri.MAX_LENGTH = 8192
+
 -- Splits s into { scheme, authority, path, query, fragment } (RFC 3986
 -- appendix B). Absent components are nil; path is always a string.
 function uri.parse(s)
@@ -62,30 +67,45 @@ function uri.build(t)
   return table.concat(out)
 end
 
--- RFC 3986 section 5.2.4.
+-- RFC 3986 section 5.2.4, in one pass over path: the input buffer of the
+-- RFC is path from index i on (never copied), so the time is linear in
+-- the length (taking sub-strings of the rest at each step was quadratic).
 function uri.remove_dot_segments(path)
-  local input, output = path, {}
-  while input ~= "" do
-    if input:sub(1, 3) == "../" then
-      input = input:sub(4)
-    elseif input:sub(1, 2) == "./" then
-      input = input:sub(3)
-    elseif input:sub(1, 3) == "/./" then
-      input = input:sub(3)
-    elseif input == "/." then
-      input = "/"
-    elseif input:sub(1, 4) == "/../" then
-      input = input:sub(4)
-      output[#output] = nil
-    elseif input == "/.." then
-      input = "/"
-      output[#output] = nil
-    elseif input == "." or input == ".." then
-      input = ""
-    else
-      local seg = input:match("^/?[^/]*")
-      output[#output + 1] = seg
-      input = input:sub(#seg + 1)
+  local output, n = {}, 0
+  local i, len = 1, #path
+  while i <= len do
+    local c1, c2, c3 = path:byte(i, i + 2)
+    local rest = len - i + 1                      -- chars left
+    if c1 == 46 and c2 == 46 and c3 == 47 then    -- A: "../"
+      i = i + 3
+    elseif c1 == 46 and c2 == 47 then             -- A: "./"
+      i = i + 2
+    elseif c1 == 47 and c2 == 46 and c3 == 47 then  -- B: "/./" -> "/"
+      i = i + 2
+    elseif c1 == 47 and c2 == 46 and rest == 2 then -- B: "/." -> "/"
+      n = n + 1
+      output[n] = "/"
+      break
+    elseif c1 == 47 and c2 == 46 and c3 == 46
+      and (rest == 3 or path:byte(i + 3) == 47) then  -- C: "/../", "/.."
+      if n > 0 then
+        output[n] = nil
+        n = n - 1
+      end
+      if rest == 3 then
+        n = n + 1
+        output[n] = "/"
+        break
+      end
+      i = i + 3
+    elseif (c1 == 46 and rest == 1)
+      or (c1 == 46 and c2 == 46 and rest == 2) then  -- D: "." or ".."
+      break
+    else                                          -- E: move one segment
+      local j = path:find("/", c1 == 47 and i + 1 or i, true) or len + 1
+      n = n + 1
+      output[n] = path:sub(i, j - 1)
+      i = j
     end
   end
   return table.concat(output)
@@ -102,6 +122,9 @@ end
 -- Resolves ref against base (RFC 3986 section 5.2.2, strict). base must be
 -- an absolute URI. Returns the target URI string, or nil and a message.
 function uri.resolve(base, ref)
+  if #base > uri.MAX_LENGTH or #ref > uri.MAX_LENGTH then
+    return nil, ("URI of more than %d characters"):format(uri.MAX_LENGTH)
+  end
   local b = uri.parse(base)
   if not b.scheme then
     return nil, ("base URI '%s' is not absolute"):format(base)
@@ -135,15 +158,21 @@ function uri.resolve(base, ref)
   return uri.build(t)
 end
 
--- Returns true when s is an absolute http or https URL with a host.
+-- Returns true when s is an absolute http or https URL with a host (and
+-- at most uri.MAX_LENGTH characters).
 function uri.is_http(s)
-  if type(s) ~= "string" then
+  if type(s) ~= "string" or #s > uri.MAX_LENGTH then
     return false
   end
   local p = uri.parse(s)
   local scheme = p.scheme and p.scheme:lower()
-  return (scheme == "http" or scheme == "https")
-    and p.authority ~= nil and p.authority:match("[^@]*$") ~= ""
+  if (scheme ~= "http" and scheme ~= "https") or p.authority == nil then
+    return false
+  end
+  -- The host is what follows the last "@". An anchored match tries one
+  -- start (the unanchored "[^@]*$" tried every start: quadratic).
+  local at = p.authority:match("^.*()@")
+  return (at and p.authority:sub(at + 1) or p.authority) ~= ""
 end
 
 -- Returns s without its fragment ("#..."), which is never sent.

@@ -62,11 +62,32 @@ local function split(text)
   return dest, headers
 end
 
+-- Longest noun text (a number, a Client login, a SIP URI with its
+-- headers) taken from a document; a longer one is a warning and skipped.
+local MAX_NOUN = 4096
+
+-- s without leading and trailing white space, in linear time. The usual
+-- ("^%s*(.-)%s*$") backtracks over every run of white space inside the
+-- text, which is quadratic in text the document controls.
+local function trim(s)
+  local first = s:find("%S")
+  if not first then
+    return ""
+  end
+  return s:sub(first, s:match("^.*()%S"))
+end
+
 -- Appends a target for a noun to targets (nothing for an empty text).
 -- Module-level, like split: a session waits in <Dial> for the whole call,
 -- and closures made per <Dial> would stay alive with it.
 local function add(targets, ctx, kind, text, attrs)
-  text = (text or ""):match("^%s*(.-)%s*$")
+  text = text or ""
+  if #text > MAX_NOUN then
+    ctx:notify(12200, "warning", ("<Dial>: a %s of %d characters (more than %d) "
+      .. "skipped"):format(kind, #text, MAX_NOUN))
+    return
+  end
+  text = trim(text)
   if text == "" then
     return
   end
@@ -191,7 +212,7 @@ end
 
 local function conference(call, node, noun, ctx)
   local a, line = noun.attrs or {}, noun.line or node.line or 0
-  local name = (noun.text or ""):match("^%s*(.-)%s*$")
+  local name = trim(noun.text or "")
   local function warn(fmt, ...)
     ctx:notify(12200, "warning", ("<Conference> line %d: " .. fmt):format(line, ...))
   end

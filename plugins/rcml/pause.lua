@@ -5,7 +5,9 @@
 -- Plays or Says is exactly N seconds of silence in the stream. length
 -- must be a whole number >= 0 (at most 86400, call:pause's limit);
 -- anything else is reported as Notification 13910 (Restcomm's "invalid
--- Pause length") and the default is used.
+-- Pause length") and the default is used. A Pause of 0 does nothing and
+-- says so ("idle"), so it is no progress for the Redirect-loop guard: a
+-- document of <Pause length="0"/> and <Redirect> still ends as a loop.
 
 plugin:verb("Pause", {
   attrs = {
@@ -15,7 +17,7 @@ plugin:verb("Pause", {
 }, function (call, node)
   local length = node.attrs.length
   if length == 0 then
-    return true
+    return true, "idle"
   end
   local ok, err = call:pause(length)   -- waits; nil, "hangup" on hangup
   if not ok and err ~= "interrupted" then  -- a Gather's input ends it

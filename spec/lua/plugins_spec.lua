@@ -86,6 +86,21 @@ describe("switchboard.plugins", function ()
     assert.is_not_nil(logged(logs, "read%-only"))
   end)
 
+  -- Issue 23: rawset wrote past the metatable and shadowed the object's
+  -- fields and methods.
+  it("keeps rawset from shadowing the plugin object", function ()
+    local m, logs = manager({
+      ["/p/x.lua"] = [[rawset(plugin, "name", "y")]],
+      ["/p/z.lua"] = [[
+        local ok = pcall(rawset, plugin, "verb", function () end)
+        plugin:verb("Z", {}, function () return ok end)
+      ]],
+    })
+    assert.are.equal(1, m:load_all())
+    assert.is_not_nil(logged(logs, "rawset of 'name'"))
+    assert.is_false(m:verb("Z").fn())
+  end)
+
   it("passes options from plugins.options by name or dotted path", function ()
     local m = manager({
       ["/p/a.lua"] = [[plugin:hook("o", function () return plugin:option_integer("n", 1), plugin.options.s end)]],

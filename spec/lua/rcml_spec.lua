@@ -660,6 +660,20 @@ describe("switchboard.rcml", function ()
         call.actions[2][2])
     end)
 
+    it("trims a text/plain body in linear time, whatever its runs of spaces", function ()
+      -- "^%s*(.-)%s*$" retries the end at every space of an inner run:
+      -- minutes on this body, as one C call no limit could stop.
+      local body = "a" .. (" "):rep(200000) .. "b" .. ("\n"):rep(1000)
+      local host = host_with({ [APP] = { body = body, content_type = "text/plain" } }, MEDIA)
+      local call = fake_call.new()
+      local t0 = os.clock()
+      assert.are.equal("completed", rcml.run(call, host, { url = APP }))
+      assert.is_true(os.clock() - t0 < 2)
+      -- Trimmed (200,002 characters), it reached Say, which refuses a
+      -- text that long.
+      assert.are.same({ 13520 }, host:codes())
+    end)
+
     it("plays the final URL after HTTP redirects", function ()
       local host = host_with({
         [APP] = { body = "x", content_type = "audio/wav", url = "http://cdn.test/a.wav" },

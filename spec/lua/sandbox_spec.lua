@@ -63,7 +63,8 @@ describe("switchboard.sandbox", function ()
   end)
 
   it("only requires allow-listed modules", function ()
-    assert.are.equal(require "switchboard.uri", env.require("switchboard.uri"))
+    local uri = env.require("switchboard.uri")
+    assert.are.equal(require("switchboard.uri").resolve, uri.resolve)
     assert.has_error(function () env.require("io") end,
       "module 'io' is not available to plugins")
     assert.has_error(function () env.require("switchboard.plugins") end)
@@ -79,5 +80,47 @@ describe("switchboard.sandbox", function ()
     assert.is_nil(c)
     assert.is_nil(d)
     assert.is_nil(e)
+  end)
+
+  -- Issue 23: shared modules were writable, so one plugin could replace
+  -- uri.resolve under the RCML interpreter of every account.
+  it("gives a read-only view of a shared module", function ()
+    local real = require "switchboard.uri"
+    local uri = env.require("switchboard.uri")
+    assert.has_error(function () uri.resolve = function () end end,
+      "read-only table (setting 'resolve')")
+    assert.has_error(function () env.rawset(uri, "resolve", print) end)
+    assert.has_error(function () env.setmetatable(uri, {}) end)
+    assert.are.equal("read-only", env.getmetatable(uri))
+    local names = {}
+    for k in pairs(uri) do
+      names[#names + 1] = k
+    end
+    assert.is_true(#names > 3)
+    assert.are.equal(real.resolve, uri.resolve)
+    assert.are.equal("http://a/c", uri.resolve("http://a/b", "c"))
+    assert.are.equal(uri, env.require("switchboard.uri"))
+  end)
+
+  it("keeps rawset away from protected tables, not from the plugin's own", function ()
+    local obj = sandbox.protect(setmetatable({}, { __newindex = function () error("ro") end }))
+    assert.has_error(function () env.rawset(obj, "verb", print) end,
+      "read-only table (rawset of 'verb')")
+    assert.is_nil(rawget(obj, "verb"))
+    local mine = {}
+    assert.are.equal(mine, env.rawset(mine, "k", 1))
+    assert.are.equal(1, mine.k)
+  end)
+
+  -- Issue 23: a finalizer runs whenever the collector does, also outside
+  -- the limits of any resume: one that never returned hung the server.
+  it("refuses __gc finalizers", function ()
+    assert.has_error(function ()
+      env.setmetatable({}, { __gc = function () while true do end end })
+    end, "__gc finalizers are not available to plugins")
+    local f = assert(env.load("return setmetatable({}, { __gc = function () end })"))
+    assert.has_error(f)
+    local t = env.setmetatable({}, { __index = { a = 1 } })
+    assert.are.equal(1, t.a)
   end)
 end)

@@ -38,6 +38,16 @@ describe("switchboard.uri", function ()
       assert.are.equal("/", uri.remove_dot_segments("/.."))
       assert.are.equal("", uri.remove_dot_segments("../.."))
     end)
+
+    -- Issue 23: taking the rest of the path as a new string at every
+    -- segment was quadratic (seconds for a long path a document chose).
+    it("is linear in the length of the path", function ()
+      local path = ("/a/."):rep(250000) .. ("/.."):rep(1000)
+      local t0 = os.clock()
+      local out = uri.remove_dot_segments(path)
+      assert.is_true(os.clock() - t0 < 2)
+      assert.are.equal(("/a"):rep(249000) .. "/", out)
+    end)
   end)
 
   describe("resolve", function ()
@@ -87,6 +97,12 @@ describe("switchboard.uri", function ()
       assert.is_nil(r)
       assert.matches("not absolute", err)
     end)
+
+    it("refuses a reference longer than uri.MAX_LENGTH", function ()
+      local r, err = uri.resolve("http://a/", ("x/"):rep(uri.MAX_LENGTH))
+      assert.is_nil(r)
+      assert.matches("more than", err)
+    end)
   end)
 
   describe("is_http", function ()
@@ -101,6 +117,19 @@ describe("switchboard.uri", function ()
       assert.is_false(uri.is_http("http://"))
       assert.is_false(uri.is_http("next.xml"))
       assert.is_false(uri.is_http(nil))
+      assert.is_false(uri.is_http("http://user@"))
+      assert.is_true(uri.is_http("http://a@b@host"))
+    end)
+
+    -- Issue 23: "[^@]*$" tried every start in an authority ending in "@"
+    -- (quadratic: seconds at 40,000 characters).
+    it("is linear and bounded in the length of the URL", function ()
+      local t0 = os.clock()
+      assert.is_false(uri.is_http("http://" .. ("a"):rep(uri.MAX_LENGTH - 8) .. "@"))
+      assert.is_true(uri.is_http("http://" .. ("a@"):rep(4000) .. "h"))
+      assert.is_false(uri.is_http("http://" .. ("a"):rep(1000000) .. "@"))
+      assert.is_false(uri.is_http("http://h/" .. ("a"):rep(uri.MAX_LENGTH)))
+      assert.is_true(os.clock() - t0 < 2)
     end)
   end)
 

@@ -193,6 +193,29 @@ static void test_config_bad_values(void **state)
                  "set media.ip");
 }
 
+/* Issue 23's keys: connection caps and the Lua time limit, with their
+ * defaults and bounds. */
+static void test_config_hardening_keys(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(cfg.http_max_connections, 1024);
+    assert_int_equal(cfg.http_max_connections_per_address, 64);
+    assert_int_equal(cfg.lua_time_limit_ms, 2000);
+    const char *p = write_conf("h.lua", "http.max_connections = 200\n"
+                                        "http.max_connections_per_address = 8\n"
+                                        "lua.time_limit = 500\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    assert_int_equal(cfg.http_max_connections, 200);
+    assert_int_equal(cfg.http_max_connections_per_address, 8);
+    assert_int_equal(cfg.lua_time_limit_ms, 500);
+    sb_config_free(&cfg);
+    expect_error("http.max_connections_per_address = 0\n",
+                 "1: http.max_connections_per_address", "");
+    expect_error("lua.time_limit = 5\n", "1: lua.time_limit", "");
+}
+
 /* SIP on every interface: RTP binds there too, and the SDP carries the
  * media.ip phones can reach; media.bind_ip narrows RTP to one address. */
 static void test_config_media_addresses(void **state)
@@ -315,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_config_non_numeric_port),
         cmocka_unit_test(test_config_wrong_type),
         cmocka_unit_test(test_config_bad_values),
+        cmocka_unit_test(test_config_hardening_keys),
         cmocka_unit_test(test_config_media_addresses),
         cmocka_unit_test(test_config_media_playback_keys),
         cmocka_unit_test(test_config_reading_unknown_name_is_error),

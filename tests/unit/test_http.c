@@ -145,10 +145,21 @@ static void raw_connected(uv_connect_t *req, int status)
 
 t_raw_t *t_raw_connect(t_env_t *env, int port)
 {
+    return t_raw_connect_from(env, port, NULL);
+}
+
+t_raw_t *t_raw_connect_from(t_env_t *env, int port, const char *from)
+{
     t_raw_t *raw = calloc(1, sizeof *raw);
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", port, &sa);
     uv_tcp_init(&env->loop, &raw->tcp);
+    if (from) {
+        struct sockaddr_in local;
+        uv_ip4_addr(from, 0, &local);
+        assert_int_equal(uv_tcp_bind(&raw->tcp,
+                                     (const struct sockaddr *)&local, 0), 0);
+    }
     raw->tcp.data = raw;
     raw->creq.data = raw;
     assert_int_equal(uv_tcp_connect(&raw->creq, &raw->tcp,

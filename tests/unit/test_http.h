@@ -52,6 +52,9 @@ typedef struct {
 } t_raw_t;
 
 t_raw_t *t_raw_connect(t_env_t *env, int port);
+/* The same from a local address of the loopback net (127.0.0.2, ...),
+ * which the server sees as another peer; NULL: the system's choice. */
+t_raw_t *t_raw_connect_from(t_env_t *env, int port, const char *from);
 void t_raw_send(t_raw_t *raw, const char *data, size_t len);
 void t_raw_sends(t_raw_t *raw, const char *text);
 /* Closes and frees (from the close callback). */

@@ -510,6 +510,94 @@ static void test_http_server_connection_cap_rejects(void **state)
     ctx_stop(&ctx);
 }
 
+/* Issue 23: silent connections from one address filled the server and
+ * shut everyone out. One address holds at most its cap; the rest are
+ * closed as soon as accepted, and another address is still served. */
+static void test_http_server_per_address_cap_refuses_extra(void **state)
+{
+    (void)state;
+    ctx_t ctx;
+    sb_http_server_opts_t o = {.max_connections_per_address = 3};
+    ctx_start(&ctx, &o);
+    t_raw_t *silent[5];
+    for (int i = 0; i < 5; i++)
+        silent[i] = t_raw_connect_from(&ctx.env, ctx.port, "127.0.0.2");
+    t_run_while(&ctx.env, has_eof, silent[4]);
+    t_run_while(&ctx.env, has_eof, silent[3]);
+    assert_false(silent[0]->eof);
+    char *r = t_raw_request(&ctx.env, ctx.port,
+                            "GET /hello HTTP/1.1\r\nHost: x\r\n"
+                            "Connection: close\r\n\r\n");
+    assert_non_null(strstr(r, "200 OK"));
+    free(r);
+    sb_http_server_stats_t st;
+    sb_http_server_stats(ctx.srv, &st);
+    assert_int_equal(st.rejected, 2);
+    assert_int_equal(st.evicted, 0);
+    for (int i = 0; i < 5; i++)
+        t_raw_close(silent[i]);
+    ctx_stop(&ctx);
+}
+
+/* At the global cap a newcomer takes the place of a connection that has
+ * sent nothing complete, from the address holding the most; a connection
+ * that has been served keeps its place. */
+static void test_http_server_full_evicts_silent_connection(void **state)
+{
+    (void)state;
+    ctx_t ctx;
+    sb_http_server_opts_t o = {.max_connections = 4,
+                               .max_connections_per_address = 3};
+    ctx_start(&ctx, &o);
+    t_raw_t *served = t_raw_connect_from(&ctx.env, ctx.port, "127.0.0.4");
+    t_raw_sends(served, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    wait_for(&ctx, served, "hello", 1);
+    t_raw_t *a = t_raw_connect_from(&ctx.env, ctx.port, "127.0.0.2");
+    t_raw_t *b1 = t_raw_connect_from(&ctx.env, ctx.port, "127.0.0.3");
+    t_raw_t *b2 = t_raw_connect_from(&ctx.env, ctx.port, "127.0.0.3");
+    t_run_for(&ctx.env, 50);
+    sb_http_server_stats_t st;
+    sb_http_server_stats(ctx.srv, &st);
+    assert_int_equal(st.connections, 4);
+
+    char *r = t_raw_request(&ctx.env, ctx.port,
+                            "GET /hello HTTP/1.1\r\nHost: x\r\n"
+                            "Connection: close\r\n\r\n");
+    assert_non_null(strstr(r, "200 OK"));
+    free(r);
+    sb_http_server_stats(ctx.srv, &st);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(st.rejected, 0);
+    t_run_while(&ctx.env, has_eof, b1);    /* the oldest of 127.0.0.3 */
+    assert_false(a->eof);
+    assert_false(b2->eof);
+    assert_false(served->eof);
+    t_raw_close(served);
+    t_raw_close(a);
+    t_raw_close(b1);
+    t_raw_close(b2);
+    ctx_stop(&ctx);
+}
+
+/* A connection that never sends a complete request gets the request
+ * timeout from its accept, not the keep-alive idle time. */
+static void test_http_server_silent_connection_times_out(void **state)
+{
+    (void)state;
+    ctx_t ctx;
+    sb_http_server_opts_t o = {.request_timeout_ms = 200,
+                               .idle_timeout_ms = 60000};
+    ctx_start(&ctx, &o);
+    t_raw_t *silent = t_raw_connect(&ctx.env, ctx.port);
+    uint64_t t0 = uv_now(&ctx.env.loop);
+    t_run_while(&ctx.env, has_eof, silent);
+    assert_true(silent->eof);
+    assert_true(uv_now(&ctx.env.loop) - t0 < 30000);
+    assert_int_equal(silent->in.len, 0);
+    t_raw_close(silent);
+    ctx_stop(&ctx);
+}
+
 static void test_http_server_cors_preflight_answered(void **state)
 {
     (void)state;
@@ -905,6 +993,9 @@ int t_http_server_tests(void)
         cmocka_unit_test(test_http_server_http10_closes_unless_keep_alive),
         cmocka_unit_test(test_http_server_expect_continue_sends_100),
         cmocka_unit_test(test_http_server_connection_cap_rejects),
+        cmocka_unit_test(test_http_server_per_address_cap_refuses_extra),
+        cmocka_unit_test(test_http_server_full_evicts_silent_connection),
+        cmocka_unit_test(test_http_server_silent_connection_times_out),
         cmocka_unit_test(test_http_server_cors_preflight_answered),
         cmocka_unit_test(test_http_server_access_log_line),
         cmocka_unit_test(test_http_server_deep_pipeline_pauses_and_resumes),

@@ -426,6 +426,47 @@ static void test_lua_instruction_limit_stops_loop(void **state)
     env_stop(&e);
 }
 
+/* Issue 23: time spent inside C functions (string.rep, gsub) runs no VM
+ * instruction, so a loop of big C calls took 5-12 s within the
+ * instruction budget. The per-resume deadline is checked at every call.
+ * The bound on the elapsed time is generous: the regression ran for
+ * minutes. */
+static void test_lua_time_limit_stops_c_heavy_loop(void **state)
+{
+    env_t e;
+    sb_lua_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.time_limit_ms = 200;
+    env_start(&e, &o);
+    outcome_t r;
+    uint64_t t0 = uv_hrtime();
+    start_code(&e, "CArep", "local s = string.rep('x', 1024 * 1024)\n"
+                            "while true do local t = s:rep(8) end", &r);
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.status, SB_ELIMIT);
+    assert_non_null(strstr(r.msg, "time limit exceeded"));
+    assert_true(uv_hrtime() - t0 < 5000000000u);
+
+    t0 = uv_hrtime();
+    start_code(&e, NULL, "local s = string.rep('ab', 512 * 1024)\n"
+                         "while true do\n"
+                         "  pcall(function () local t = s:gsub('a', 'cc') end)\n"
+                         "end", &r);
+    assert_int_equal(r.status, SB_ELIMIT);
+    assert_non_null(strstr(r.msg, "time limit exceeded"));
+    assert_true(uv_hrtime() - t0 < 5000000000u);
+
+    /* Waiting code gets a fresh deadline at each resume. */
+    eval(&e, "local core = require 'switchboard.core'\n"
+             "local s = string.rep('x', 1024 * 1024)\n"
+             "for round = 1, 3 do\n"
+             "  local t = s:rep(4)\n"
+             "  core.sleep(0.15)\n"
+             "end\n"
+             "return 'ok'", "ok");
+    env_stop(&e);
+}
+
 static void test_lua_memory_cap_is_contained(void **state)
 {
     env_t e;
@@ -521,9 +562,9 @@ static void test_lua_shipped_plugins_load(void **state)
              "local names = {}\n"
              "for _, p in ipairs(m:list()) do names[#names + 1] = p.name end\n"
              "return table.concat(names, ','), m:verb('Pause').plugin",
-         "rcml.dial,rcml.gather,rcml.hangup,rcml.pause,rcml.play,rcml.record,"
-         "rcml.redirect,rcml.reject,"
-         "rcml.say,refer,"
+         "rcml.dial,rcml.email,rcml.gather,rcml.hangup,rcml.pause,rcml.play,"
+         "rcml.record,rcml.redirect,rcml.reject,"
+         "rcml.say,rcml.sms,refer,"
          "visual_designer|rcml.pause");
     env_stop(&e);
 }
@@ -1300,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_lua_session_error_is_contained),
         cmocka_unit_test(test_lua_syntax_error_in_session_code),
         cmocka_unit_test(test_lua_instruction_limit_stops_loop),
+        cmocka_unit_test(test_lua_time_limit_stops_c_heavy_loop),
         cmocka_unit_test(test_lua_memory_cap_is_contained),
         cmocka_unit_test(test_lua_sandbox_hides_dangerous_globals),
         cmocka_unit_test(test_lua_plugin_load_failures_are_contained),

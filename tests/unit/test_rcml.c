@@ -1,7 +1,8 @@
 /*
  * test_rcml.c: the RCML parser on good documents and on each kind of bad
- * input (not XML, wrong root, size, depth, node count, entity bombs,
- * external entities), and the voice-request parameters.
+ * input (not XML, wrong root, size, depth, node count, attribute counts,
+ * encodings the pre-scan cannot read, entity bombs, external entities),
+ * and the voice-request parameters.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "rcml.h"
@@ -297,6 +299,159 @@ static void test_rcml_undeclared_entity_is_syntax_error(void **state)
     assert_null(doc);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* <Response><Say a0="v" a1="v" ...>hi</Say></Response> */
+static char *many_attrs(int n, size_t *len)
+{
+    sb_buf_t b = SB_BUF_INIT;
+    sb_buf_puts(&b, "<Response><Say");
+    for (int i = 0; i < n; i++)
+        sb_buf_printf(&b, " a%d=\"v\"", i);
+    sb_buf_puts(&b, ">hi</Say></Response>");
+    *len = b.len;
+    return sb_buf_steal(&b);
+}
+
+/* Issue 23: 60,000 attributes on one element (649 KB) held the event
+ * loop for 81 s inside libxml2. Refused by the pre-scan instead; the
+ * bound on the time is generous (a regression takes tens of seconds). */
+static void test_rcml_attribute_flood_refused_quickly(void **state)
+{
+    sb_rcml_doc_t *doc = NULL;
+    char err[256];
+    size_t len;
+    char *xml = many_attrs(60000, &len);
+    double t0 = now_s();
+    assert_int_equal(sb_rcml_parse(xml, len, NULL, &doc, err, sizeof err),
+                     SB_ELIMIT);
+    assert_true(now_s() - t0 < 2.0);
+    assert_null(doc);
+    assert_non_null(strstr(err, "attributes"));
+    free(xml);
+
+    /* At the limit it parses; one more is refused. */
+    xml = many_attrs(SB_RCML_DEFAULT_MAX_ATTRS, &len);
+    assert_int_equal(sb_rcml_parse(xml, len, NULL, &doc, err, sizeof err), 0);
+    assert_int_equal(doc->root.children[0].attr_count,
+                     SB_RCML_DEFAULT_MAX_ATTRS);
+    sb_rcml_free(doc);
+    doc = NULL;
+    free(xml);
+    xml = many_attrs(SB_RCML_DEFAULT_MAX_ATTRS + 1, &len);
+    assert_int_equal(sb_rcml_parse(xml, len, NULL, &doc, err, sizeof err),
+                     SB_ELIMIT);
+    free(xml);
+
+    /* A '>' or '=' inside a quoted value hides nothing and counts nothing;
+     * '=' in text is not an attribute. */
+    sb_rcml_limits_t lim = {.max_attrs = 2};
+    const char *ok = "<Response><Play a=\"x>y=z\" b='='>http://h/p?a=1&amp;"
+                     "b=2&amp;c=3</Play></Response>";
+    assert_int_equal(sb_rcml_parse(ok, strlen(ok), &lim, &doc, err,
+                                   sizeof err), 0);
+    assert_string_equal(sb_rcml_attr(&doc->root.children[0], "a"), "x>y=z");
+    sb_rcml_free(doc);
+    doc = NULL;
+    const char *bad = "<Response><Play a=\"x>\" b='>' c=\"\">u</Play>"
+                      "</Response>";
+    assert_int_equal(sb_rcml_parse(bad, strlen(bad), &lim, &doc, err,
+                                   sizeof err), SB_ELIMIT);
+}
+
+/* The total over the document is bounded too: many elements each under
+ * the per-element cap. */
+static void test_rcml_total_attributes_limited(void **state)
+{
+    sb_buf_t b = SB_BUF_INIT;
+    sb_buf_puts(&b, "<Response>");
+    for (int i = 0; i < 200; i++)
+        sb_buf_puts(&b, "<Pause a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\"/>");
+    sb_buf_puts(&b, "</Response>");
+    sb_rcml_limits_t lim = {.max_total_attrs = 999};
+    sb_rcml_doc_t *doc = NULL;
+    char err[256];
+    assert_int_equal(sb_rcml_parse(b.data, b.len, &lim, &doc, err, sizeof err),
+                     SB_ELIMIT);
+    assert_non_null(strstr(err, "attributes in the document"));
+    lim.max_total_attrs = 1000;
+    assert_int_equal(sb_rcml_parse(b.data, b.len, &lim, &doc, err, sizeof err),
+                     0);
+    sb_rcml_free(doc);
+    sb_buf_free(&b);
+}
+
+/* In UTF-16 the markup characters are two bytes each: counted the same. */
+static void test_rcml_utf16_attribute_flood_refused(void **state)
+{
+    size_t len;
+    char *ascii = many_attrs(1000, &len);
+    unsigned char *u16 = malloc(2 + 2 * len);
+    u16[0] = 0xFE;
+    u16[1] = 0xFF;
+    for (size_t i = 0; i < len; i++) {
+        u16[2 + 2 * i] = 0;
+        u16[3 + 2 * i] = (unsigned char)ascii[i];
+    }
+    sb_rcml_doc_t *doc = NULL;
+    char err[256];
+    assert_int_equal(sb_rcml_parse((const char *)u16, 2 + 2 * len, NULL, &doc,
+                                   err, sizeof err), SB_ELIMIT);
+    assert_null(doc);
+    free(u16);
+    free(ascii);
+}
+
+/* Encodings in which '<', '=' or '"' may be spelt otherwise (UTF-7, the
+ * ISO-2022 family, EBCDIC) are refused; the usual ones still parse. An
+ * attribute-list declaration (its defaults would add attributes the scan
+ * never sees) is refused like an entity declaration. */
+static void test_rcml_unreadable_encodings_and_attlists_refused(void **state)
+{
+    sb_rcml_doc_t *doc = NULL;
+    char err[256];
+    const char *utf7 = "<?xml version=\"1.0\" encoding=\"UTF-7\"?>"
+                       "<Response><Say>hi</Say></Response>";
+    assert_int_equal(sb_rcml_parse(utf7, strlen(utf7), NULL, &doc, err,
+                                   sizeof err), SB_ESYNTAX);
+    assert_non_null(strstr(err, "encoding"));
+    const char *jis = "<?xml version='1.0' encoding='ISO-2022-JP'?>"
+                      "<Response/>";
+    assert_int_equal(sb_rcml_parse(jis, strlen(jis), NULL, &doc, err,
+                                   sizeof err), SB_ESYNTAX);
+    const char ebcdic[] = "\x4C\x6F\xA7\x94\x93\x40";
+    assert_int_equal(sb_rcml_parse(ebcdic, sizeof ebcdic - 1, NULL, &doc, err,
+                                   sizeof err), SB_ESYNTAX);
+    assert_null(doc);
+
+    const char *latin = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+                        "<Response><Say>caf\xe9</Say></Response>";
+    assert_int_equal(sb_rcml_parse(latin, strlen(latin), NULL, &doc, err,
+                                   sizeof err), 0);
+    assert_string_equal(doc->root.children[0].text, "caf\xc3\xa9");
+    sb_rcml_free(doc);
+    doc = NULL;
+
+    const char *attlist = "<!DOCTYPE Response [<!ATTLIST Say a CDATA \"1\" "
+                          "b CDATA \"2\">]><Response><Say>hi</Say></Response>";
+    assert_int_equal(sb_rcml_parse(attlist, strlen(attlist), NULL, &doc, err,
+                                   sizeof err), SB_EPERM);
+    assert_non_null(strstr(err, "attribute-list"));
+    assert_null(doc);
+
+    /* A DOCTYPE whose comment holds a quote does not hide what follows. */
+    sb_rcml_limits_t lim = {.max_attrs = 1};
+    const char *hide = "<!DOCTYPE Response [<!-- \" -->]>"
+                       "<Response><Say a=\"1\" b=\"2\">hi</Say></Response>";
+    assert_int_equal(sb_rcml_parse(hide, strlen(hide), &lim, &doc, err,
+                                   sizeof err), SB_ELIMIT);
+}
+
 static void test_rcml_voice_params_order_and_defaults(void **state)
 {
     sb_rcml_header_t hdrs[] = {
@@ -376,6 +531,10 @@ int main(void)
         cmocka_unit_test(test_rcml_utf16_entity_bomb_rejected),
         cmocka_unit_test(test_rcml_external_entity_not_loaded),
         cmocka_unit_test(test_rcml_undeclared_entity_is_syntax_error),
+        cmocka_unit_test(test_rcml_attribute_flood_refused_quickly),
+        cmocka_unit_test(test_rcml_total_attributes_limited),
+        cmocka_unit_test(test_rcml_utf16_attribute_flood_refused),
+        cmocka_unit_test(test_rcml_unreadable_encodings_and_attlists_refused),
         cmocka_unit_test(test_rcml_voice_params_order_and_defaults),
         cmocka_unit_test(test_rcml_uri_user_extracts_user_part),
     };

@@ -201,6 +201,53 @@ static void test_sip_digest_nc_replay_and_eviction(void **state)
 
 /* ---- expires rules ---------------------------------------------------------- */
 
+/* Issue 23: no limit on guessing. An address waits after
+ * SB_AUTHLIM_ADDR_FAILURES failures, for a back-off that doubles; a login
+ * after SB_AUTHLIM_LOGIN_FAILURES, only for addresses that failed before;
+ * quiet time forgets. */
+static void test_sip_authlim_backoff_doubles_and_forgets(void **state)
+{
+    sb_authlim_t *l = sb__authlim_new();
+    int64_t now = 1000000, ab, lb;
+    for (int i = 1; i < SB_AUTHLIM_ADDR_FAILURES; i++) {
+        assert_int_equal(sb__authlim_check(l, "10.0.0.1", "alice", now), 0);
+        sb__authlim_fail(l, "10.0.0.1", "alice", now, &ab, &lb);
+        assert_int_equal(ab, 0);
+    }
+    sb__authlim_fail(l, "10.0.0.1", "alice", now, &ab, &lb);
+    assert_int_equal(ab, SB_AUTHLIM_FIRST_MS);
+    assert_int_equal(sb__authlim_check(l, "10.0.0.1", NULL, now + 1),
+                     SB_AUTHLIM_FIRST_MS - 1);
+    assert_int_equal(sb__authlim_check(l, "10.0.0.2", "alice", now), 0);
+    /* After the wait, the next failure doubles it. */
+    now += SB_AUTHLIM_FIRST_MS;
+    assert_int_equal(sb__authlim_check(l, "10.0.0.1", NULL, now), 0);
+    sb__authlim_fail(l, "10.0.0.1", NULL, now, &ab, &lb);
+    assert_int_equal(ab, 2 * SB_AUTHLIM_FIRST_MS);
+
+    /* The login: 11 failures so far; 9 more from other addresses. */
+    for (int i = 0; i < SB_AUTHLIM_LOGIN_FAILURES - 11; i++)
+        sb__authlim_fail(l, "10.0.1.1", "alice", now, &ab, &lb);
+    assert_int_equal(lb, 0);
+    sb__authlim_fail(l, "10.0.1.2", "alice", now, &ab, &lb);
+    assert_int_equal(lb, SB_AUTHLIM_FIRST_MS);
+    assert_int_equal(sb__authlim_failures(l, "alice", 1),
+                     SB_AUTHLIM_LOGIN_FAILURES);
+    /* An address that failed before waits for the login; a clean one
+     * does not (a guesser cannot lock a phone out). */
+    assert_true(sb__authlim_check(l, "10.0.1.2", "alice", now) > 0);
+    assert_int_equal(sb__authlim_check(l, "10.0.9.9", "alice", now), 0);
+    assert_int_equal(sb__authlim_check(l, "10.0.1.2", "bob", now), 0);
+
+    /* Quiet time forgets. */
+    now += SB_AUTHLIM_FORGET_MS + SB_AUTHLIM_MAX_MS + 1;
+    assert_int_equal(sb__authlim_check(l, "10.0.1.2", "alice", now), 0);
+    sb__authlim_fail(l, "10.0.0.1", NULL, now, &ab, &lb);
+    assert_int_equal(ab, 0);
+    assert_int_equal(sb__authlim_failures(l, "10.0.0.1", 0), 1);
+    sb__authlim_free(l);
+}
+
 static void test_sip_expires_rules(void **state)
 {
     int64_t e;
@@ -631,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_sip_digest_parse_malformed_is_refused),
         cmocka_unit_test(test_sip_digest_nonce_tampering_and_age),
         cmocka_unit_test(test_sip_digest_nc_replay_and_eviction),
+        cmocka_unit_test(test_sip_authlim_backoff_doubles_and_forgets),
         cmocka_unit_test(test_sip_expires_rules),
         cmocka_unit_test(test_sip_store_client_auth),
         cmocka_unit_test(test_sip_store_registrations),

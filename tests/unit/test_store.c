@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -68,6 +71,47 @@ static void test_store_newer_database_is_refused(void **state)
     assert_null(st);
     assert_non_null(strstr(err, "999"));
     assert_non_null(strstr(err, "newer"));
+}
+
+static unsigned mode_of(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return (unsigned)(sb.st_mode & 0777);
+}
+
+/* Issue 23: the database and its WAL were created 0644, so every local
+ * user could read tokens and hashes. Created 0600 whatever the umask; an
+ * existing database readable by others is made private at open. */
+static void test_store_files_are_private(void **state)
+{
+    mode_t old = umask(022);
+    sb_store_t *st = NULL;
+    char err[512] = "";
+    char wal[300], shm[300];
+    assert_int_equal(sb_store_open(db_path("private.db"), &st, err, sizeof err), 0);
+    char *generated = NULL;
+    assert_int_equal(sb_store_bootstrap_admin(st, "a@example.com",
+                                              "Private-Db-Pw-1", &generated), 0);
+    snprintf(wal, sizeof wal, "%s-wal", db_path("private.db"));
+    snprintf(shm, sizeof shm, "%s-shm", db_path("private.db"));
+    assert_int_equal(mode_of(db_path("private.db")), 0600);
+    assert_int_equal(mode_of(wal), 0600);
+    assert_int_equal(mode_of(shm), 0600);
+    sb_store_close(st);
+
+    /* A database an older version left 0644 (its WAL too). */
+    assert_int_equal(chmod(db_path("private.db"), 0644), 0);
+    int fd = open(wal, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(chmod(wal, 0644), 0);
+    st = NULL;
+    assert_int_equal(sb_store_open(db_path("private.db"), &st, err, sizeof err), 0);
+    assert_int_equal(mode_of(db_path("private.db")), 0600);
+    assert_int_equal(mode_of(wal), 0600);
+    sb_store_close(st);
+    umask(old);
 }
 
 static void test_store_unwritable_path_is_refused(void **state)
@@ -235,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_store_new_database_is_migrated_to_latest),
         cmocka_unit_test(test_store_uses_wal_mode),
         cmocka_unit_test(test_store_newer_database_is_refused),
+        cmocka_unit_test(test_store_files_are_private),
         cmocka_unit_test(test_store_unwritable_path_is_refused),
         cmocka_unit_test(test_store_not_a_database_is_refused),
         cmocka_unit_test(test_store_bootstrap_admin_once),

@@ -32,6 +32,37 @@ describe("plugins/rcml/pause.lua", function ()
     assert.are.same({ "hangup" }, call:action_names())
   end)
 
+  -- Issue 23: Pause 0 counted as progress, so it defeated the guard
+  -- against documents that do nothing but redirect.
+  it("does not defeat the Redirect-loop guard with length 0", function ()
+    local fetched = 0
+    local host = fake_host.new({
+      plugins = { "rcml/pause.lua", "rcml/redirect.lua" },
+      documents = { [URL] = function (req)
+        fetched = fetched + 1           -- the spec ends an endless loop itself
+        local body = fetched < 100 and "<Response><Pause length=\"0\"/>"
+          .. "<Redirect>x</Redirect></Response>" or "<Response/>"
+        return { status = 200, body = body, content_type = "text/xml", url = req.url }
+      end },
+    })
+    local call = fake_call.new()
+    assert.are.equal("failed", rcml.run(call, host, { url = URL }))
+    assert.are.same({ 11215 }, host:codes())
+    assert.is_true(fetched <= 12)
+    -- A Pause that waits is progress: 15 such documents are no loop.
+    local n = 0
+    host.documents[URL] = function (req)
+      n = n + 1
+      local body = n <= 15 and "<Response><Pause length=\"1\"/><Redirect>x</Redirect>"
+        .. "</Response>" or "<Response/>"
+      return { status = 200, body = body, content_type = "text/xml", url = req.url }
+    end
+    host.notifications = {}
+    assert.are.equal("completed", rcml.run(fake_call.new(), host, { url = URL }))
+    assert.are.equal(16, n)
+    assert.are.same({}, host:codes())
+  end)
+
   it("does not answer the call", function ()
     local _, call = run("<Pause length=\"2\"/>")
     for _, a in ipairs(call.actions) do
@@ -61,7 +92,7 @@ describe("plugins/rcml/pause.lua", function ()
     assert.are.same({ "prefetch", "play", "pause", "play", "hangup" }, call:action_names())
   end)
 
-  for _, bad in ipairs({ "-1", "1.5", "soon", "", "86401" }) do
+  for _, bad in ipairs({ "-1", "1.5", "soon", "", "86401", "99999999999999999999", "1e3" }) do
     it(("reports length=\"%s\" as 13910 and waits 1 s"):format(bad), function ()
       local _, call, host = run(("<Pause length=\"%s\"/>"):format(bad))
       assert.are.same({ 13910 }, host:codes())

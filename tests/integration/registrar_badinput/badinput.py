@@ -85,8 +85,13 @@ r = c.transact(expires=300, auth=c.digest(forged))
 st = [sipreg.parse_challenge(v) for v in r.all("www-authenticate")]
 check(r.status == 401 and all(x.get("stale") == "true" for x in st),
       "a nonce we never issued, right password: 401 stale=true")
+# Issue 23: the nonce is checked before the password, so an invented
+# nonce gets the same answer whatever the password (a 403 here told a
+# guesser, who need not even ask for a nonce, that the password was wrong).
 r = c.transact(expires=300, auth=c.digest(forged, password="wrong"))
-check(r.status == 403, "a nonce we never issued, wrong password: 403")
+st = [sipreg.parse_challenge(v) for v in r.all("www-authenticate")]
+check(r.status == 401 and all(x.get("stale") == "true" for x in st),
+      "a nonce we never issued, wrong password: the same 401 stale=true")
 
 # ---- unknown login and wrong password look the same ------------------------
 def final_for(login, password):

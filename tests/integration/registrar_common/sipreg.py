@@ -70,8 +70,10 @@ class Client:
     """One UA: a socket, a login, a Call-ID and a CSeq counter."""
 
     def __init__(self, port, login, password=None, domain="127.0.0.1",
-                 transport="udp", host="127.0.0.1", timeout=5.0, call_id=None):
+                 transport="udp", host="127.0.0.1", timeout=5.0, call_id=None,
+                 local_ip="127.0.0.1"):
         self.port = port
+        self.local_ip = local_ip
         self.host = host
         self.login = login
         self.password = password
@@ -87,7 +89,7 @@ class Client:
             self.sock = socket.create_connection((host, port), timeout=timeout)
         else:
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind((local_ip, 0))
             self.sock.settimeout(timeout)
         self.local_port = self.sock.getsockname()[1]
         self.buf = b""
@@ -96,8 +98,8 @@ class Client:
         self.sock.close()
 
     def contact_uri(self, user=None):
-        return "sip:%s@127.0.0.1:%d;transport=%s" % (user or self.login, self.local_port,
-                                                     self.transport)
+        return "sip:%s@%s:%d;transport=%s" % (user or self.login, self.local_ip,
+                                              self.local_port, self.transport)
 
     def send_raw(self, text):
         data = text.encode() if isinstance(text, str) else text
@@ -146,8 +148,9 @@ class Client:
         to_user = to_user or self.login
         lines = [
             "%s %s SIP/2.0" % (method, ruri),
-            "Via: SIP/2.0/%s 127.0.0.1:%d;branch=%s;rport" % (self.transport.upper(),
-                                                              self.local_port, branch),
+            "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (self.transport.upper(),
+                                                       self.local_ip, self.local_port,
+                                                       branch),
             "Max-Forwards: 70",
             "From: <sip:%s@%s>;tag=%s" % (self.login, self.domain, self.tag),
             "To: <sip:%s@%s>" % (to_user, self.domain),

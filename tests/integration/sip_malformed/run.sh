@@ -39,7 +39,7 @@ expect_case huge-header 486 "a 60 kB header is still a call"
 expect_case many-headers 486 "2,000 extension headers are still a call"
 expect_case ack-alone - "an ACK without a transaction is absorbed"
 expect_case response-alone - "a response nobody asked for is absorbed"
-expect_case register-repeated-header 403 "a REGISTER with a repeated Max-Forwards (unknown user)"
+expect_case register-repeated-header 401 "a REGISTER with a repeated Max-Forwards (an invented nonce: 401 stale, checked before the user)"
 expect_case register-bad-authorization 400 "an unparsable Authorization header"
 expect_case options 200 "OPTIONS afterwards"
 

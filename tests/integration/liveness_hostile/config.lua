@@ -1,0 +1,1 @@
+lua.time_limit = 1000

@@ -1,0 +1,1 @@
+http.request_timeout = 3000

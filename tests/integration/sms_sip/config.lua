@@ -1,0 +1,2 @@
+sip.outbound_proxy = "sip:127.0.0.1:@AUX_PORT@;transport=udp"
+sms.max_length = 200

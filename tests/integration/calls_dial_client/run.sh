@@ -39,4 +39,5 @@ assert_eq "$(sqlite3 "$SB_DB" "SELECT count(*) FROM calls WHERE parent_call_sid 
   "two legs were dialled"
 assert_eq "$(sqlite3 "$SB_DB" "SELECT status FROM calls WHERE parent_call_sid = '$parent' AND sid != '$child'")" \
   canceled "the losing leg is canceled"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

@@ -82,4 +82,5 @@ scen uac_bye.xml auth_caller HOLD=1200
 uac auth_caller 4006 || { show auth_caller; show auth_callee; fail "digest: the caller is bridged"; }
 uas_wait auth_callee || { show auth_callee; fail "digest: the callee accepts our credentials"; }
 pass "<Sip username password> answers the callee's digest challenge"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

@@ -77,7 +77,8 @@ parent=$(param /dial2.xml CallSid)
 child=$(cdr_where "parent_call_sid = '$parent'" sid)
 wait_eq 5 completed cdr "$child" status || fail "dialled leg completed"
 assert_eq "$(cdr "$parent" status)" completed "caller's record completed"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"
 
 # ---- the caller hangs up, the Dial has an action --------------------------------
 scen uas_wait.xml callee3 RING=300
@@ -102,4 +103,5 @@ r=$(param /gone.xml DialRingDuration)
 assert_eq "$(param /gone.xml DialSipCallId)" "<absent>" "no DialSip* parameters for a Number"
 pass "the action has the caller's parameters and the Dial outcome ($d s)"
 wait_eq 5 completed cdr "$child" status || fail "dialled leg completed"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

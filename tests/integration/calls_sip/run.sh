@@ -18,4 +18,5 @@ uas_wait callee || { show callee; fail "the callee"; }
 assert_eq "$(grep -c '^INVITE ' "$SB_TMP/callee.msg")" 1 "the callee saw no re-INVITE"
 grep -q '^SIP/2.0 180' "$SB_TMP/caller.msg" || fail "the caller got 180 Ringing"
 pass "the caller got 180 Ringing while the callee rang"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

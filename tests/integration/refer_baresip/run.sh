@@ -94,5 +94,6 @@ grep -q "transferring call to sip:carol@" "$SB_TMP/baresip.out" \
   || fail "baresip says it transferred the call"
 grep -q "terminated" "$SB_TMP/baresip.out" || fail "baresip's call ended after the transfer"
 pass "baresip transferred and ended its call"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"
 ctrl quit "" >/dev/null 2>&1 || true

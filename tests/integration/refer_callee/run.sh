@@ -48,7 +48,8 @@ george=$(cdr_where "parent_call_sid = '$bob_sid' AND recipient = '+131313'" sid)
 assert_eq "$(cdr "$george" status)" completed "george's leg completed"
 alice_leg=$(cdr_where "parent_call_sid = '$bob_sid' AND recipient = 'alice'" sid)
 assert_eq "$(cdr "$alice_leg" status)" completed "alice's leg completed"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"
 
 # ---- 4: the transferee (bob) hangs up after the transfer ------------------------------
 : >"$HTTP_LOG"
@@ -62,7 +63,8 @@ uas_wait alice4 || { show alice4; fail "alice gets BYE when bob hangs up"; }
 pass "after the transfer, bob's BYE reaches alice"
 bob_sid=$(param /1111 CallSid)
 wait_eq 5 completed cdr "$bob_sid" status || fail "bob's record completed (4)"
-assert_eq "$(live_calls)" 0 "no call left live (4)"
+wait_eq 5 0 live_calls || fail "no call left live (4): $(live_calls) left live"
+pass "no call left live (4)"
 
 # ---- 11: ReferMethod absent: POST with a form body ---------------------------------------
 : >"$HTTP_LOG"
@@ -97,4 +99,5 @@ uas_wait george || { show george; fail "george (12)"; }
 uas_wait alice12 || { show alice12; fail "alice (12)"; }
 assert_eq "$(reqs /app)" 1 "the Refer application's RCML URL is fetched"
 assert_eq "$(reqs /2222)" 0 "ReferUrl is not used when ReferApplicationSid is set"
-assert_eq "$(live_calls)" 0 "no call left live (12)"
+wait_eq 5 0 live_calls || fail "no call left live (12): $(live_calls) left live"
+pass "no call left live (12)"

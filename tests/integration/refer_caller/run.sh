@@ -48,4 +48,5 @@ assert_eq "$(param /after Transferee)" +131313 "the action carries Transferee"
 
 wait_eq 5 completed cdr "$bob_sid" status || fail "bob's record completed"
 assert_eq "$(cdr "$george" status)" completed "george's leg completed"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

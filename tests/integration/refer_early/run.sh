@@ -20,4 +20,5 @@ uac bob 1111 || { show bob; show george; fail "bob: the call goes on after the r
 uas_wait george || { show george; fail "george: 403 (Event: refer, Reason) to the early REFER, then answer and BYE"; }
 pass "REFER before answer: 403 with Reason 'pre-conditions failed'; the call goes on"
 assert_eq "$(reqs /2222)" 0 "no Refer URL request"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

@@ -78,4 +78,5 @@ uas_start george11 "$SB_AUX_PORT"
 uac bob11 1111 || { show bob11; fail "bob (tel: Refer-To)"; }
 uas_wait george11 || { show george11; fail "a tel: Refer-To is answered 400"; }
 pass "a Refer-To that is not a SIP URI is answered 400"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

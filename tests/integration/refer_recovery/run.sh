@@ -56,4 +56,5 @@ uac bob3 1111 || { show bob3; show george3; fail "bob (answered)"; }
 uas_wait george3 || { show george3; fail "george: NOTIFY 200 and BYE"; }
 uas_wait carol3 || { show carol3; fail "carol answers and hangs up"; }
 pass "target answers: NOTIFY 200, BYE to the transferor; carol's BYE reaches bob"
-assert_eq "$(live_calls)" 0 "no call left live"
+wait_eq 5 0 live_calls || fail "no call left live: $(live_calls) left live"
+pass "no call left live"

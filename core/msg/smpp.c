@@ -671,6 +671,7 @@ static void on_timer(uv_timer_t *t)
         memset(&e, 0, sizeof e);
         HEADER(e, ENQUIRE_LINK, ESME_ROK, next_seq(s));
         s->link_asked_ms = sb_time_now_ms();
+        sb_debug("smpp: enquire_link");
         send_pdu(s, ENQUIRE_LINK, &e);
         uv_timer_start(&s->timer, on_timer, (uint64_t)period, 0);
         break;

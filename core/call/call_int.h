@@ -297,6 +297,10 @@ void sb__call_bridge_over(sb_call_t *call);
 /* originate.c */
 /* The call is over: forks still ringing are cancelled. */
 void sb__call_orig_over(sb_call_t *call);
+/* The account of the Client login (logins are unique, any case). Returns
+ * 1 and out, or 0. */
+int sb__call_client_account(sb_call_mgr_t *mgr, const char *login,
+                            char out[SB_SID_SIZE]);
 /* 1 when login is a Client of account_sid. */
 int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *login);
 /* A created call not answered yet will run this application instead. */

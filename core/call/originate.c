@@ -59,19 +59,26 @@ static void on_timer_closed(uv_handle_t *h)
     sb__call_mgr_handle_closed(mgr);
 }
 
+/* Lets go of fork f's leg (CANCEL if it still rings, BYE if it
+ * answered): no more events; it no longer counts as live. */
+static void fork_drop(orig_t *o, fork_t *f)
+{
+    sb_sip_leg_t *leg = f->leg;
+    if (leg == NULL)
+        return;
+    f->leg = NULL;
+    o->live--;
+    sb_sip_leg_set_handler(leg, NULL, NULL);
+    sb_sip_leg_release(leg);
+}
+
 /* Ends every fork still ringing, stops the timer and frees o (after its
  * timer closed). The call no longer points at it. */
 static void orig_free(orig_t *o)
 {
     sb_call_t *call = o->call;
-    for (int i = 0; i < o->nforks; i++) {
-        if (o->forks[i].leg) {
-            sb_sip_leg_t *leg = o->forks[i].leg;
-            o->forks[i].leg = NULL;
-            sb_sip_leg_set_handler(leg, NULL, NULL);
-            sb_sip_leg_release(leg);    /* CANCEL if still ringing */
-        }
-    }
+    for (int i = 0; i < o->nforks; i++)
+        fork_drop(o, &o->forks[i]);
     if (o->digits_play) {
         sb_call_play_cancel(o->digits_play);
         o->digits_play = NULL;
@@ -157,11 +164,7 @@ static void answered(orig_t *o, fork_t *f, const sb_sip_leg_event_t *ev)
     if (rc != 0) {
         /* Nothing we can talk to: this fork fails (BYE), others go on. */
         sb_log_call(SB_LOG_INFO, call->sid, "call: unusable SDP in the answer");
-        sb_sip_leg_t *leg = f->leg;
-        f->leg = NULL;
-        o->live--;
-        sb_sip_leg_set_handler(leg, NULL, NULL);
-        sb_sip_leg_release(leg);
+        fork_drop(o, f);
         if (o->live == 0)
             sb__call_end(call, SB_CALL_FAILED);
         return;
@@ -174,15 +177,8 @@ static void answered(orig_t *o, fork_t *f, const sb_sip_leg_event_t *ev)
     free(call->sip_call_id);
     call->sip_call_id = sb_xstrdup(ev->call_id && *ev->call_id
                                        ? ev->call_id : sb_sip_leg_call_id(call->leg));
-    for (int i = 0; i < o->nforks; i++) {
-        if (o->forks[i].leg) {
-            sb_sip_leg_t *leg = o->forks[i].leg;
-            o->forks[i].leg = NULL;
-            o->live--;
-            sb_sip_leg_set_handler(leg, NULL, NULL);
-            sb_sip_leg_release(leg);
-        }
-    }
+    for (int i = 0; i < o->nforks; i++)
+        fork_drop(o, &o->forks[i]);     /* the others lose */
     uv_timer_stop(&o->timer);
     sb_log_call(SB_LOG_INFO, call->sid, "call: answered; fetching %s", o->url);
     sb__call_set_status(call, SB_CALL_IN_PROGRESS);
@@ -203,13 +199,7 @@ static void answered(orig_t *o, fork_t *f, const sb_sip_leg_event_t *ev)
 static void fork_failed(orig_t *o, fork_t *f, int status)
 {
     sb_call_t *call = o->call;
-    if (f->leg) {
-        sb_sip_leg_t *leg = f->leg;
-        f->leg = NULL;
-        o->live--;
-        sb_sip_leg_set_handler(leg, NULL, NULL);
-        sb_sip_leg_release(leg);
-    }
+    fork_drop(o, f);
     switch (status) {
     case 486:
     case 600:
@@ -282,20 +272,25 @@ static const sb_rows_col_t client_cols[] = {
 static const sb_rows_table_t clients = {"clients", client_cols,
                                         (int)SB_COUNTOF(client_cols)};
 
-int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *login)
+int sb__call_client_account(sb_call_mgr_t *mgr, const char *login,
+                            char out[SB_SID_SIZE])
 {
-    sb_store_t *store = mgr->store;
     if (login == NULL || *login == '\0')
         return 0;
-    sb_rows_cond_t c[2] = {
-        {.col = 2, .op = SB_ROWS_EQ_NOCASE, .s = login},
-        {.col = 1, .op = SB_ROWS_EQ, .s = account_sid},
-    };
+    sb_rows_cond_t c = {.col = 2, .op = SB_ROWS_EQ_NOCASE, .s = login};
     sb_row_t row;
-    if (sb_rows_get(store, &clients, c, 2, &row) != 0)
+    if (sb_rows_get(mgr->store, &clients, &c, 1, &row) != 0)
         return 0;
+    snprintf(out, SB_SID_SIZE, "%s", row.v[1].s);
     sb_row_free(&row);
     return 1;
+}
+
+int sb__call_client_of(sb_call_mgr_t *mgr, const char *account_sid, const char *login)
+{
+    char account[SB_SID_SIZE];
+    return sb__call_client_account(mgr, login, account) &&
+           strcmp(account, account_sid) == 0;
 }
 
 /* What a number may hold: digits, letters, + * # . - _ (1..64). */

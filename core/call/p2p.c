@@ -15,38 +15,14 @@
  */
 #include "call_int.h"
 #include "route.h"
-#include "rows.h"
 
 #include <string.h>
-
-static const sb_rows_col_t client_cols[] = {
-    {"sid", SB_ROWS_TEXT},
-    {"account_sid", SB_ROWS_TEXT},
-    {"login", SB_ROWS_TEXT},
-};
-static const sb_rows_table_t clients = {"clients", client_cols,
-                                        (int)SB_COUNTOF(client_cols)};
-
-/* The account of the Client login. Returns 1 and out, or 0. */
-static int client_account(sb_call_mgr_t *mgr, const char *login,
-                          char out[SB_SID_SIZE])
-{
-    if (login == NULL || *login == '\0')
-        return 0;
-    sb_rows_cond_t c = {.col = 2, .op = SB_ROWS_EQ_NOCASE, .s = login};
-    sb_row_t row;
-    if (sb_rows_get(mgr->store, &clients, &c, 1, &row) != 0)
-        return 0;
-    snprintf(out, SB_SID_SIZE, "%s", row.v[1].s);
-    sb_row_free(&row);
-    return 1;
-}
 
 int sb__call_route_p2p(sb_call_mgr_t *mgr, const char *from_user, const char *to_user,
                        sb__route_t *out)
 {
     char account[SB_SID_SIZE];
-    if (!client_account(mgr, from_user, account) ||
+    if (!sb__call_client_account(mgr, from_user, account) ||
         !sb__call_client_of(mgr, account, to_user))
         return SB_ENOENT;
     memset(out, 0, sizeof *out);

@@ -3,12 +3,20 @@
 
 The ports are drawn at random from 20000-32767: below Linux's ephemeral
 range (32768-60999), where sipp, rtptool and the kernel pick their own
-ports, and below the media ranges the runner hands out (40000-59999), so
-integration tests running side by side do not take each other's ports.
+ports, and below the media ranges the runner hands out (40000-59999).
+Under the integration runner they come from its slot, SB_PORT_BASE to
+SB_PORT_BASE + SB_PORT_SPAN - 1, which no other test running beside it
+draws from: a port found free, released, and bound later by the test
+cannot be taken by a neighbour meanwhile.
 """
 import random, socket, sys
 
-LOW, HIGH = 20000, 32767
+import os
+if os.environ.get("SB_PORT_BASE"):
+    LOW = int(os.environ["SB_PORT_BASE"])
+    HIGH = LOW + int(os.environ.get("SB_PORT_SPAN", "60")) - 1
+else:
+    LOW, HIGH = 20000, 32767
 
 def free(port):
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -13,19 +13,23 @@ testdir=$(readlink -f "$2")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 SB_TMP=$(mktemp -d /tmp/sb-it.XXXXXX)
-read -r SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 < <(python3 "$here/free_ports.py" 4)
-# A block of 100 media ports of its own (40000 + 100 * i), held by a lock
-# for the runner's lifetime, so tests run side by side (ctest -j) never
-# share RTP ports.
+# A slot of its own (i), held by a lock for the runner's lifetime, so
+# tests run side by side (ctest -j) never share a port: 100 media ports
+# (40000 + 100 * i) and 60 ports for the server and the test's own
+# peers (20000 + 60 * i: free_ports.py draws from them, through
+# SB_PORT_BASE), which no other test draws from while this one runs.
 for i in $(seq 0 199); do
   exec {media_lock_fd}>"/tmp/sb-it-media-$i.lock"
   if flock -n "$media_lock_fd"; then
     SB_MEDIA_MIN=$((40000 + 100 * i))
+    SB_PORT_BASE=$((20000 + 60 * i))
     break
   fi
   exec {media_lock_fd}>&-
 done
-[ -n "${SB_MEDIA_MIN:-}" ] || { echo "runner: no free media port block" >&2; exit 1; }
+[ -n "${SB_MEDIA_MIN:-}" ] || { echo "runner: no free port slot" >&2; exit 1; }
+export SB_PORT_BASE SB_PORT_SPAN=60
+read -r SB_SIP_PORT SB_HTTP_PORT SB_AUX_PORT SB_AUX_PORT2 < <(python3 "$here/free_ports.py" 4)
 SB_LOG=$SB_TMP/server.log
 SB_CONF=$SB_TMP/switchboard.conf.lua
 SB_DB=$SB_TMP/switchboard.db

@@ -210,7 +210,7 @@ static void create_done(sb__api_ctx_t *ctx)
         sb__api_error(ctx, 500, "Database error");
         return;
     }
-    sb__api_client_link(ctx, a.sid, c->email, c->friendly, c->password);
+    sb__api_client_link(ctx, a.sid, c->email, c->friendly);
     sb__api_send_row(ctx, &sb__api_accounts, a.sid);
 }
 
@@ -320,8 +320,6 @@ static void update_apply(sb__api_ctx_t *ctx)
         char *token = sb_token_new();
         rc = sb_store_account_set_password(store, ctx->op.sid, c->hash, token, now);
         free(token);
-        if (rc == 0)
-            sb__api_client_link_password(ctx, ctx->op.sid, ctx->op.email, c->password);
     }
     if (rc != 0) {
         sb__api_error(ctx, 500, "Database error");

@@ -495,11 +495,11 @@ void sb__api_app_numbers(sb__api_ctx_t *ctx, sb__api_w_t *w, const char *app);
 void sb__api_client_ha1(const char *login, const char *realm,
                         const char *password, char md5[33], char sha256[65]);
 /* Creates the SIP client Restcomm links to a new account (Login = the
- * e-mail's local part) unless that login is taken. */
+ * e-mail's local part) unless that login is taken. It has no password
+ * (it cannot register or call) until one is set through Clients: unlike
+ * Restcomm's, it does not share the account's, whose slow hash a SIP
+ * digest would sidestep. */
 void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
-                         const char *email, const char *friendly_name,
-                         const char *password);
-void sb__api_client_link_password(sb__api_ctx_t *ctx, const char *account_sid,
-                                  const char *email, const char *password);
+                         const char *email, const char *friendly_name);
 
 #endif

@@ -180,8 +180,7 @@ static char *local_part(const char *email)
 }
 
 void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
-                         const char *email, const char *friendly_name,
-                         const char *password)
+                         const char *email, const char *friendly_name)
 {
     const sb__api_resource_t *res = &sb__api_clients;
     char *login = local_part(email);
@@ -189,9 +188,8 @@ void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
         free(login);
         return;
     }
-    char sid[SB_SID_SIZE], md5[33], sha[65];
+    char sid[SB_SID_SIZE];
     sb_sid_new("CL", sid);
-    sb__api_client_ha1(login, realm_of(ctx), password, md5, sha);
     int64_t now = sb__api_now();
     sb__api_edit_t e;
     sb__api_edit_init(&e, res);
@@ -200,8 +198,10 @@ void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
     sb__api_edit_text(&e, "login", login);
     sb__api_edit_text(&e, "friendly_name", friendly_name);
     sb__api_edit_int(&e, "status", 1);
-    sb__api_edit_text(&e, "ha1_md5", md5);
-    sb__api_edit_text(&e, "ha1_sha256", sha);
+    /* No password yet: empty hashes match no digest (the registrar and
+     * the INVITE check refuse a login without one). */
+    sb__api_edit_text(&e, "ha1_md5", "");
+    sb__api_edit_text(&e, "ha1_sha256", "");
     sb__api_edit_text(&e, "voice_method", "POST");
     sb__api_edit_text(&e, "voice_fallback_method", "POST");
     sb__api_edit_text(&e, "api_version", SB_API_VERSION);
@@ -211,29 +211,6 @@ void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
     int rc = sb_rows_insert(ctx->api->store, &res->table, e.v);
     if (rc != 0 && rc != SB_EEXIST)
         sb_warn("api: cannot create the client of account %s", account_sid);
-    sb__api_edit_free(&e);
-    free(login);
-}
-
-void sb__api_client_link_password(sb__api_ctx_t *ctx, const char *account_sid,
-                                  const char *email, const char *password)
-{
-    const sb__api_resource_t *res = &sb__api_clients;
-    if (email == NULL)
-        return;
-    char *login = local_part(email);
-    char md5[33], sha[65];
-    sb__api_client_ha1(login, realm_of(ctx), password, md5, sha);
-    sb__api_edit_t e;
-    sb__api_edit_init(&e, res);
-    sb__api_edit_text(&e, "ha1_md5", md5);
-    sb__api_edit_text(&e, "ha1_sha256", sha);
-    sb__api_edit_int(&e, "date_updated", sb__api_now());
-    sb_rows_cond_t c[2] = {
-        {.col = sb__api_col(res, "login"), .op = SB_ROWS_EQ_NOCASE, .s = login},
-        {.col = res->owner_col, .op = SB_ROWS_EQ, .s = account_sid},
-    };
-    sb_rows_update(ctx->api->store, &res->table, c, 2, e.v, NULL);
     sb__api_edit_free(&e);
     free(login);
 }

@@ -101,6 +101,9 @@ sb_call_t *sb__call_new(sb_call_mgr_t *mgr, sb_call_dir_t dir)
     sb_time_iso8601_ms(call->start_ms, call->timestamp);
     sb_sid_new_call(mgr->instance_id, call->sid);
     call->max_forwards = 70;
+    /* What this server dials was asked for by a trusted party (see
+     * trusted in call_int.h); an inbound call earns it (inbound.c). */
+    call->trusted = dir != SB_CALL_INBOUND;
     sb__call_list(mgr, call);
     return call;
 }

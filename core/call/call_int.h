@@ -160,6 +160,15 @@ struct sb_call_s {
                                        Client) or comes from (an inbound
                                        call whose From is a Client of the
                                        account), else NULL */
+    int trusted;                    /* may reach what is outside this
+                                       server (numbers through the
+                                       outbound proxy, SIP addresses of
+                                       other hosts): a caller from a
+                                       trusted peer or an authenticated
+                                       Client, a call created over REST,
+                                       a leg this server dialled, or a
+                                       transferee the trusted transferor
+                                       sent on (transfer.c) */
     struct orig_s *orig;            /* a created call until it is answered
                                        (originate.c) */
     int muted;                      /* Mute=true (modify.c) */
@@ -209,6 +218,9 @@ sb__call_deferred_t *sb__call_defer(sb_call_mgr_t *mgr, void (*fn)(void *),
  * after its last one. */
 void sb__call_mgr_handle_closed(sb_call_mgr_t *mgr);
 void sb__call_list(sb_call_mgr_t *mgr, sb_call_t *call);
+/* The live dialled leg whose SIP Call-ID is call_id, or NULL (a walk of
+ * the live list: only for INVITEs this server sent itself). */
+sb_call_t *sb__call_by_sip_call_id(sb_call_mgr_t *mgr, const char *call_id);
 void sb__call_unlist(sb_call_mgr_t *mgr, sb_call_t *call);
 int64_t sb__call_now_ms(void);
 

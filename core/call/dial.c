@@ -13,12 +13,20 @@
  * Client forks to every registered contact (location service); Sip is a
  * URI, with digest credentials for a challenge.
  *
+ * Guards: a call that is not trusted (call_int.h) reaches only numbers
+ * this server serves (through itself, never the proxy) and SIP URIs of
+ * this server; anything else fails at once with a Notification (21215).
+ * A Client target must belong to the call's account or one above it.
+ *
  * Life of a dial: created by sb_call_dial, finished once (finish()) when
  * no branch can answer any more, the bridge ended, or the caller hung up;
  * its callback is deferred to the loop and suppressed by cancel; it is
  * freed when its timer has closed after that.
  */
 #include "call_int.h"
+#include "account_tree.h"
+#include "notify.h"
+#include "route.h"
 
 #include <string.h>
 #include <strings.h>
@@ -552,6 +560,9 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     b->to = sb_xstrdup(to_user);
     b->caller_name = sb_xstrdup(p->caller_name);
     b->max_forwards = p->max_forwards - 1;
+    /* A Client answers as itself (it authenticated when it registered);
+     * any other leg carries the trust of the call that dialled it. */
+    b->trusted = t->kind == SB_DIAL_CLIENT || p->trusted;
     if (t->kind == SB_DIAL_CLIENT)
         b->client_login = sb_xstrdup(t->dest);
     if (t->status_callback && *t->status_callback) {
@@ -611,6 +622,47 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     return 0;
 }
 
+/* 1 when the host of a SIP URI is this server (its domain or a listen
+ * address): a target an untrusted call may reach. */
+static int sip_uri_is_ours(sb_call_mgr_t *mgr, const char *uri)
+{
+    const char *h = strchr(uri, '@');
+    h = h ? h + 1 : strchr(uri, ':') ? strchr(uri, ':') + 1 : uri;
+    size_t n;
+    if (*h == '[') {
+        h++;
+        n = strcspn(h, "]");
+    } else {
+        n = strcspn(h, ":;>?");
+    }
+    const char *dom = sb_sip_domain(mgr->sip);
+    if (dom && strlen(dom) == n && strncasecmp(h, dom, n) == 0)
+        return 1;
+    for (int i = 0; i < mgr->cfg->sip_listen_count; i++) {
+        const char *l = mgr->cfg->sip_listen[i].host;
+        if (strlen(l) == n && strncmp(h, l, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The toll-fraud guard: a call that is not trusted (an anonymous caller,
+ * or a transferee an anonymous transferor sent on) may not make this
+ * server call out. The target fails at once, with a Notification. */
+static void refuse_untrusted(sb_call_dial_t *d, const sb_call_dial_target_t *t)
+{
+    sb_call_t *p = d->parent;
+    sb_log_call(SB_LOG_WARN, p->sid,
+                "dial: %s refused: the call is not from an authenticated Client "
+                "or a trusted peer (sip.trusted)", t->dest);
+    sb_notify_message(d->mgr->store, p->account_sid, p->sid, SB_NOTIFY_WARNING, 21215,
+                      "Dial to %s refused: only calls from authenticated Clients, "
+                      "trusted peers (sip.trusted) or the REST API may dial numbers "
+                      "and addresses outside this server", t->dest);
+    if (d->sip_status == 0)
+        d->sip_status = 403;
+}
+
 static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
                          const sb_call_dial_target_t *t)
 {
@@ -619,7 +671,20 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
     switch (t->kind) {
     case SB_DIAL_NUMBER: {
         const char *proxy = mgr->cfg->sip_outbound_proxy;
-        int rc = sb_sip_uri_with_user(proxy && *proxy ? proxy : sb_sip_bound_uri(mgr->sip),
+        int here = 0;
+        if (!d->parent->trusted) {
+            /* Only a number of this server, reached without the proxy. */
+            sb__route_t route;
+            here = sb__route_lookup(mgr, t->dest, &route) == 0;
+            if (here)
+                sb__route_clear(&route);
+            if (!here) {
+                refuse_untrusted(d, t);
+                break;
+            }
+        }
+        int rc = sb_sip_uri_with_user(proxy && *proxy && !here ? proxy
+                                                               : sb_sip_bound_uri(mgr->sip),
                                       t->dest, &ruri);
         if (rc == 0)
             start_branch(d, t, o->caller_id, ruri, NULL, t->dest, NULL);
@@ -628,6 +693,18 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
     case SB_DIAL_CLIENT: {
         sb_sip_contact_t *c = NULL;
         size_t n = 0;
+        /* Only the Clients of the call's account or of an account above
+         * it: another account's Client is as unknown as a missing one. */
+        char owner[SB_SID_SIZE];
+        if (!sb__call_client_account(mgr, t->dest, owner) ||
+            sb_store_account_in_tree(mgr->store, owner, d->parent->account_sid) != 1) {
+            sb_log_call(SB_LOG_INFO, d->parent->sid,
+                        "dial: no Client %s in account %s or above it", t->dest,
+                        d->parent->account_sid);
+            if (d->sip_status == 0)
+                d->sip_status = 404;
+            break;
+        }
         int rc = sb_sip_location_lookup(mgr->sip, t->dest, &c, &n);
         if (rc != 0 || n == 0) {
             sb_log_call(SB_LOG_INFO, d->parent->sid, "dial: client %s is not registered",
@@ -646,6 +723,10 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
         break;
     }
     case SB_DIAL_SIP: {
+        if (!d->parent->trusted && !sip_uri_is_ours(mgr, t->dest)) {
+            refuse_untrusted(d, t);
+            break;
+        }
         /* To shows the user part of the URI (or the whole URI). */
         const char *u = t->dest;
         const char *colon = strchr(u, ':');

@@ -9,6 +9,11 @@
  * With no number of that name, a Client calling another Client of its
  * account by login is connected directly (p2p.c).
  *
+ * The caller is one of three: a trusted peer (sip.trusted: its From is
+ * believed), a Client that answered the sip module's digest challenge,
+ * or anonymous. Only the first two make a trusted call, one whose
+ * application may dial out of this server (dial.c).
+ *
  * Routing itself (which number, which application URL) is route.c.
  */
 #include "call_int.h"
@@ -61,11 +66,26 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
         return;
     const char *to_user = in->to_user[0] ? in->to_user : in->ruri_user;
 
+    /* Who calls: the Client that proved it (digest), or for a trusted
+     * peer its From; anyone else is anonymous, whatever its From says. */
+    const char *caller_login = in->auth_login ? in->auth_login
+                               : in->trusted == 1 ? in->from_user : NULL;
+    int trusted = in->auth_login != NULL || in->trusted == 1;
+    if (in->trusted == 2) {
+        /* Our own dial of a number we serve: the call that dialled it
+         * decides, so an anonymous call gains nothing by the detour. */
+        const sb_call_t *b = sb__call_by_sip_call_id(mgr, in->call_id);
+        const sb_call_t *p = b && b->branch_of ? sb__dial_parent(b->branch_of) : NULL;
+        trusted = b != NULL && b->trusted;
+        caller_login = p ? p->client_login : NULL;
+    }
+
     /* Routing. */
     sb__route_t route;
     int rc = sb__route_lookup(mgr, to_user, &route);
     int p2p = 0;
-    if (rc == SB_ENOENT && sb__call_route_p2p(mgr, in->from_user, to_user, &route) == 0) {
+    if (rc == SB_ENOENT && caller_login &&
+        sb__call_route_p2p(mgr, caller_login, to_user, &route) == 0) {
         p2p = 1;
         rc = 0;
     }
@@ -131,8 +151,9 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
              route.number_sid);
     call->from = sb_xstrdup(in->from_user);
     call->to = sb_xstrdup(to_user);
-    if (sb__call_client_of(mgr, call->account_sid, in->from_user))
-        call->client_login = sb_xstrdup(in->from_user);
+    if (caller_login && sb__call_client_of(mgr, call->account_sid, caller_login))
+        call->client_login = sb_xstrdup(caller_login);
+    call->trusted = trusted;
     call->caller_name = sb_xstrdup(in->from_display);
     call->forwarded_from = diversion_user(in);
     call->sip_call_id = sb_xstrdup(in->call_id);
@@ -156,9 +177,13 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
     call->ep = ep;
     sb_media_endpoint_set_data(ep, call);
     sb_sip_leg_set_handler(leg, sb__call_on_leg, call);
-    sb_log_call(SB_LOG_INFO, call->sid, "call: %s -> %s (number %s, Call-ID %s)",
+    sb_log_call(SB_LOG_INFO, call->sid, "call: %s -> %s (number %s, Call-ID %s, %s)",
                 in->from_user, to_user, p2p ? "none: Client to Client" : route.number_sid,
-                in->call_id);
+                in->call_id, in->auth_login ? "authenticated Client"
+                             : in->trusted == 1 ? "trusted peer"
+                             : in->trusted == 2 ? (trusted ? "this server, trusted"
+                                                           : "this server, untrusted")
+                                                : "anonymous");
     sb_call_ref(call);
     sb__call_set_status(call, SB_CALL_RINGING);
     sb_call_ring(call);

@@ -8,8 +8,8 @@
  * stays 486); when either party hangs up, the other gets BYE.
  *
  * Both Clients must belong to one account (route_p2p); the caller is
- * identified by its From, as Clients calling numbers are (see the
- * hardening issue for INVITE authentication).
+ * the Client that answered the digest challenge (or, from a trusted
+ * peer, its From): an anonymous caller never reaches this.
  *
  * Owner: p2p_t, freed when the dial reports.
  */

@@ -38,6 +38,7 @@ struct sb_call_refer_s {
     size_t header_count;
     int have_number;
     sb__route_t route;
+    int transferee_trusted;         /* the transferee's trust before */
 };
 
 /* ---- the REFER --------------------------------------------------------------- */
@@ -129,6 +130,8 @@ int sb_call_refer_reject(sb_call_refer_t *r, int status, const char *reason)
     if (rc != 0)
         return rc;
     r->answered = 1;
+    if (r->transferee)
+        r->transferee->trusted = r->transferee_trusted;
     sb_log_call(SB_LOG_INFO, r->transferor->sid, "transfer: REFER to %s refused: %d %s",
                 r->refer_to, status, reason ? reason : "");
     return 0;
@@ -181,6 +184,12 @@ void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev)
     if (call->peer) {
         r->transferee = call->peer;
         sb_call_ref(call->peer);
+        /* Where the transferee goes next is the transferor's choice (the
+         * Refer application dials its ReferTarget): the transferee may
+         * dial out only if the transferor could, until the REFER is
+         * refused. */
+        r->transferee_trusted = call->peer->trusted;
+        call->peer->trusted = call->trusted;
     }
     /* Transferor: the login of the transferor's leg (a Client it dialled
      * or that called in), else Referred-By's user, else the Contact's

@@ -35,6 +35,7 @@ typedef enum {
     T_LISTEN_LIST,  /* sip.listen */
     T_HOSTPORT,     /* http.listen: host + port fields */
     T_PATH_LIST,    /* plugins.paths */
+    T_NET_LIST,     /* sip.trusted: "IP" or "IP/prefix" strings */
     T_OPTIONS,      /* plugins.options: serialized table */
     T_LOGLEVEL,     /* log.level */
     T_SIP_URI       /* a string starting with sip: or sips: */
@@ -59,6 +60,7 @@ static const keydef_t schema[] = {
     {"sip", "min_expires", T_INT, OFF(sip_min_expires), 1, 86400, "seconds"},
     {"sip", "max_expires", T_INT, OFF(sip_max_expires), 1, 604800, "seconds"},
     {"sip", "max_contacts", T_INT, OFF(sip_max_contacts), 1, 1000, "contacts per login"},
+    {"sip", "trusted", T_NET_LIST, 0, 0, 0, "list of \"IP\" or \"IP/prefix\""},
     {"http", "listen", T_HOSTPORT, 0, 0, 0, "\"IP:PORT\""},
     {"http", "max_body", T_SIZE, OFF(http_max_body), 1024, 1LL << 30, "bytes"},
     {"http", "max_header", T_SIZE, OFF(http_max_header), 1024, 1LL << 20, "bytes"},
@@ -542,6 +544,89 @@ static int conv_paths(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *
     return 0;
 }
 
+/* "IP" or "IP/prefix" into b. Returns 0 or -1. */
+static int parse_netblock(const char *s, sb_netblock_t *b)
+{
+    char host[64];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n == 0 || n >= sizeof host)
+        return -1;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    memset(b, 0, sizeof *b);
+    int max;
+    if (uv_inet_pton(AF_INET, host, b->addr) == 0)
+        b->family = AF_INET, max = 32;
+    else if (uv_inet_pton(AF_INET6, host, b->addr) == 0)
+        b->family = AF_INET6, max = 128;
+    else
+        return -1;
+    b->prefix = max;
+    if (slash) {
+        const char *p = slash + 1;
+        if (*p == '\0' || strlen(p) > 3 || strspn(p, "0123456789") != strlen(p))
+            return -1;
+        b->prefix = atoi(p);
+        if (b->prefix > max)
+            return -1;
+    }
+    return 0;
+}
+
+static int conv_netlist(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *k)
+{
+    int single = lua_type(L, -1) == LUA_TSTRING;
+    if (!single && !lua_istable(L, -1))
+        return fail_key(c, k->section, k->key, "expected %s, got %s", k->help,
+                        luaL_typename(L, -1));
+    lua_Integer n = single ? 1 : (lua_Integer)lua_rawlen(L, -1);
+    if (n > SB_CONFIG_MAX_TRUSTED)
+        return fail_key(c, k->section, k->key, "at most %d entries",
+                        SB_CONFIG_MAX_TRUSTED);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (!single)
+            lua_rawgeti(L, -1, i);
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (s == NULL)
+            return fail_key(c, k->section, k->key, "entry %lld: expected %s",
+                            (long long)i, k->help);
+        if (parse_netblock(s, &cfg->sip_trusted[i - 1]) != 0)
+            return fail_key(c, k->section, k->key,
+                            "'%s' is not an IP address or IP/prefix", s);
+        if (!single)
+            lua_pop(L, 1);
+    }
+    cfg->sip_trusted_count = (int)n;
+    return 0;
+}
+
+int sb_config_trusted(const sb_config_t *cfg, const char *ip)
+{
+    unsigned char a[16];
+    int family;
+    if (ip == NULL)
+        return 0;
+    if (uv_inet_pton(AF_INET, ip, a) == 0)
+        family = AF_INET;
+    else if (uv_inet_pton(AF_INET6, ip, a) == 0)
+        family = AF_INET6;
+    else
+        return 0;
+    for (int i = 0; i < cfg->sip_trusted_count; i++) {
+        const sb_netblock_t *b = &cfg->sip_trusted[i];
+        if (b->family != family)
+            continue;
+        int bits = b->prefix, whole = bits / 8, rest = bits % 8;
+        if (memcmp(a, b->addr, (size_t)whole) != 0)
+            continue;
+        if (rest && ((a[whole] ^ b->addr[whole]) & (0xff << (8 - rest)) & 0xff))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
 static int conv_value(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *k)
 {
     char *base = (char *)cfg;
@@ -591,6 +676,8 @@ static int conv_value(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *
         return conv_listen(c, L, cfg, k);
     case T_PATH_LIST:
         return conv_paths(c, L, cfg, k);
+    case T_NET_LIST:
+        return conv_netlist(c, L, cfg, k);
     case T_HOSTPORT: {
         char host[64];
         int port, rc;

@@ -15,8 +15,16 @@
 
 #define SB_CONFIG_MAX_LISTEN 8
 #define SB_CONFIG_MAX_PATHS 8
+#define SB_CONFIG_MAX_TRUSTED 32
 
 typedef enum { SB_TRANSPORT_UDP, SB_TRANSPORT_TCP } sb_transport_t;
+
+/* An address block: addr/prefix (IPv4 in the first 4 bytes). */
+typedef struct sb_netblock_s {
+    int family;                 /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    int prefix;                 /* 0..32 or 0..128 */
+} sb_netblock_t;
 
 typedef struct sb_listen_s {
     sb_transport_t transport;
@@ -37,6 +45,11 @@ typedef struct sb_config_s {
     int sip_min_expires;        /* registrar: default 60 */
     int sip_max_expires;        /* registrar: default 3600 */
     int sip_max_contacts;       /* per client login: default 10 */
+    /* Peers whose INVITEs are trusted (the carrier, the Kamailio in
+     * front): their From is believed and their calls may dial out.
+     * Default: none. */
+    sb_netblock_t sip_trusted[SB_CONFIG_MAX_TRUSTED];
+    int sip_trusted_count;
 
     /* http.* (the REST listener) */
     char *http_host;            /* default 127.0.0.1 */
@@ -159,5 +172,9 @@ void sb_config_free(sb_config_t *cfg);
 
 /* Returns borrowed "udp" or "tcp". */
 const char *sb_config_transport_name(sb_transport_t t);
+
+/* 1 when ip (an IPv4 or IPv6 literal) is in one of sip.trusted's
+ * blocks, else 0. */
+int sb_config_trusted(const sb_config_t *cfg, const char *ip);
 
 #endif

@@ -276,6 +276,17 @@ static void refuse(nua_t *nua, nua_handle_t *nh, int status, const char *phrase)
     nua_handle_destroy(nh);
 }
 
+/* 1 when ip:port is one of our own SIP listeners: a number dialled with
+ * no outbound proxy comes back to us from there. */
+static int is_self(const sb_sip_t *sip, const char *ip, int port)
+{
+    for (int i = 0; i < sip->cfg->sip_listen_count; i++)
+        if (sip->cfg->sip_listen[i].port == port &&
+            strcmp(sip->cfg->sip_listen[i].host, ip) == 0)
+            return 1;
+    return 0;
+}
+
 static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
                           sip_t const *msg)
 {
@@ -315,6 +326,20 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
         return;
     }
 
+    /* Who is calling: a trusted peer (sip.trusted, or this server calling
+     * itself), an authenticated Client, or an anonymous caller. */
+    char ip[64];
+    int port;
+    const char *transport;
+    sb__sip_source_of(nua, ip, sizeof ip, &port, &transport);
+    int trusted = is_self(sip, ip, port) ? 2 : sb_config_trusted(sip->cfg, ip);
+    char *login = NULL;
+    if (!trusted &&
+        sb__sip_reg_invite_auth(sip, nua, nh, msg, ip, port, transport, &login) != 0) {
+        nua_handle_destroy(nh);
+        return;
+    }
+
     su_home_t home[1] = {SU_HOME_INIT(home)};
     sb_sip_leg_t *leg = SB_NEW(sb_sip_leg_t);
     leg->sip = sip;
@@ -326,7 +351,7 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
     nua_handle_bind(nh, leg);
 
     sb_sip_header_t hdr[SB_SIP_MAX_HEADERS];
-    char display[256], ip[64];
+    char display[256];
     unquote(msg->sip_from->a_display, display, sizeof display);
     sb_sip_invite_info_t info = {
         .call_id = leg->call_id,
@@ -344,11 +369,15 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
         .header_count = collect_headers(msg, 1, hdr),
         .max_forwards = mf,
         .user_agent = msg->sip_user_agent ? msg->sip_user_agent->g_string : NULL,
+        .source_ip = ip,
+        .source_port = port,
+        .transport = transport,
+        .trusted = trusted,
+        .auth_login = login,
     };
-    sb__sip_source_of(nua, ip, sizeof ip, &info.source_port, &info.transport);
-    info.source_ip = ip;
     if (!info.request_uri || !info.from_uri || !info.to_uri || !info.contact) {
         su_home_deinit(home);
+        free(login);
         nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
         leg->state = L_ENDING;
         leg->released = 1;      /* terminated (nua_i_state) frees it */
@@ -358,6 +387,7 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
     sip->on_invite(leg, &info, sip->on_invite_arg);
     leg->dispatching--;
     su_home_deinit(home);
+    free(login);
     leg_maybe_free(leg);
 }
 

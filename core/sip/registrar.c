@@ -33,6 +33,11 @@
  * before), is refused with 403 "Too Many Failed Attempts" and Retry-After
  * without any check, for a back-off that doubles with each further
  * failure; each back-off is logged as a warning.
+ * The same checks authenticate INVITEs (sb__sip_reg_invite_auth, as a
+ * proxy would: 407 and Proxy-Authorization) from sources that are not
+ * trusted peers: an INVITE whose From names a Client, or that carries
+ * credentials for our realm, must prove it; any other is anonymous and
+ * its call may reach only this server's numbers and Clients (call/).
  * Not here: RFC 5626 outbound flows and Path (bindings are reached at the
  * REGISTER's source address), GRUU, TCP connection reuse bookkeeping.
  */
@@ -284,13 +289,24 @@ static int md5_only_client(sip_t const *m)
                   strncmp(ua, "baresip v1.", 11) == 0);
 }
 
+/* What differs between authenticating a REGISTER (as a registrar: 401,
+ * WWW-Authenticate, Authorization) and an INVITE (as the proxy in front
+ * of our applications: 407, Proxy-Authenticate, Proxy-Authorization). */
+typedef struct {
+    const char *method;         /* for log lines */
+    int proxy;                  /* 1: the 407 set of headers */
+} flavor_t;
+
+static const flavor_t register_flavor = {"REGISTER", 0};
+static const flavor_t invite_flavor = {"INVITE", 1};
+
 /* Answers 401 with one challenge per algorithm, in our order of
  * preference: MD5 first, because sipp and many deployed phones answer only
  * the first challenge, then SHA-256 (RFC 8760) for the clients that pick
  * the strongest algorithm they support. Credentials of either algorithm
  * are verified whichever challenge they answer. */
 static void challenge(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
-                      sip_t const *m, int stale)
+                      sip_t const *m, int stale, const flavor_t *f)
 {
     const char *realm = reg->sip->cfg->sip_domain;
     int64_t now = now_s();
@@ -298,8 +314,12 @@ static void challenge(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
     char *sha = md5_only_client(m) ? NULL
                                    : sb__digest_challenge(reg->digest, realm,
                                                           SB_DIGEST_SHA256, stale, now);
-    reply(nua, nh, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(md5),
-          TAG_IF(sha, SIPTAG_WWW_AUTHENTICATE_STR(sha)), TAG_END());
+    if (f->proxy)
+        reply(nua, nh, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR(md5),
+              TAG_IF(sha, SIPTAG_PROXY_AUTHENTICATE_STR(sha)), TAG_END());
+    else
+        reply(nua, nh, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(md5),
+              TAG_IF(sha, SIPTAG_WWW_AUTHENTICATE_STR(sha)), TAG_END());
     free(md5);
     free(sha);
 }
@@ -312,11 +332,19 @@ static void bad_request(nua_t *nua, nua_handle_t *nh, const char *phrase,
     reply(nua, nh, 400, phrase, SIPTAG_WARNING_STR(warning), TAG_END());
 }
 
-/* Authenticates the REGISTER. Returns 0 with *client filled (owned), or 1
- * when a response has been sent. */
-static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
-                        sip_t const *m, const source_t *src, sb_client_auth_t *client)
+/* The credentials of m as f reads them. */
+static msg_auth_t const *credentials_of(sip_t const *m, const flavor_t *f)
 {
+    return f->proxy ? m->sip_proxy_authorization : m->sip_authorization;
+}
+
+/* Authenticates the request (a REGISTER or an INVITE, as f says). Returns
+ * 0 with *client filled (owned), or 1 when a response has been sent. */
+static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
+                        sip_t const *m, const source_t *src, sb_client_auth_t *client,
+                        const flavor_t *f)
+{
+    const char *auth_header = f->proxy ? "Proxy-Authorization" : "Authorization";
     const sb_config_t *cfg = reg->sip->cfg;
     char l1[64];
     memset(client, 0, sizeof *client);
@@ -331,7 +359,7 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
         const char *name = hc == sip_error_class || hc == msg_error_class
                                ? h->sh_error->er_name
                                : hc->hc_name;
-        if (name && strcasecmp(name, "Authorization") == 0) {
+        if (name && strcasecmp(name, auth_header) == 0) {
             bad_request(nua, nh, "Malformed Authorization Header",
                         "unparsable Authorization header");
             return 1;
@@ -340,14 +368,14 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
 
     sb_digest_creds_t cr;
     int found = 0;
-    for (sip_authorization_t const *au = m->sip_authorization; au; au = au->au_next) {
+    for (msg_auth_t const *au = credentials_of(m, f); au; au = au->au_next) {
         if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
             continue;
         int rc = sb__digest_parse(au->au_params, &cr);
         int ours = cr.realm == NULL || strcmp(cr.realm, cfg->sip_domain) == 0;
         if (rc != 0 && ours) {
-            sb_info("sip: REGISTER from %s:%d: malformed Authorization: %s", src->ip,
-                    src->port, cr.error);
+            sb_info("sip: %s from %s:%d: malformed %s: %s", f->method, src->ip,
+                    src->port, auth_header, cr.error);
             bad_request(nua, nh, "Malformed Authorization Header", cr.error);
             sb__digest_creds_clear(&cr);
             return 1;
@@ -359,7 +387,7 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
         sb__digest_creds_clear(&cr);    /* credentials for another realm */
     }
     if (!found) {
-        challenge(reg, nua, nh, m, 0);
+        challenge(reg, nua, nh, m, 0, f);
         return 1;
     }
 
@@ -379,10 +407,10 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
     int64_t now = now_s();
     sb_nonce_verdict_t v = sb__digest_nonce_check(reg->digest, cr.nonce, now);
     if (v == SB_NONCE_INVALID) {
-        sb_debug("sip: REGISTER for %s from %s:%d: a nonce we never issued, "
-                 "challenging", log_safe(cr.username, l1, sizeof l1), src->ip,
-                 src->port);
-        challenge(reg, nua, nh, m, 1);
+        sb_debug("sip: %s for %s from %s:%d: a nonce we never issued, "
+                 "challenging", f->method, log_safe(cr.username, l1, sizeof l1),
+                 src->ip, src->port);
+        challenge(reg, nua, nh, m, 1, f);
         sb__digest_creds_clear(&cr);
         return 1;
     }
@@ -406,9 +434,9 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
     if (wait > 0) {
         char after[24];
         snprintf(after, sizeof after, "%lld", (long long)((wait + 999) / 1000));
-        sb_debug("sip: REGISTER for %s from %s:%d refused unchecked: back-off "
-                 "(%s s left)", log_safe(cr.username, l1, sizeof l1), src->ip,
-                 src->port, after);
+        sb_debug("sip: %s for %s from %s:%d refused unchecked: back-off "
+                 "(%s s left)", f->method, log_safe(cr.username, l1, sizeof l1),
+                 src->ip, src->port, after);
         reply(nua, nh, 403, "Too Many Failed Attempts",
               SIPTAG_RETRY_AFTER_STR(after), TAG_END());
         sb_client_auth_clear(client);
@@ -430,18 +458,18 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
             why = "unknown login";      /* or a login in another case */
         else if (!known)
             why = "no HA1 stored for the algorithm";
-        sb_info("sip: REGISTER for %s from %s:%d refused: %s",
+        sb_info("sip: %s for %s from %s:%d refused: %s", f->method,
                 log_safe(cr.username, l1, sizeof l1), src->ip, src->port, why);
         int64_t ab, lb;
         sb__authlim_fail(reg->authlim, src->ip, login, mono_ms(), &ab, &lb);
         if (ab > 0)
-            sb_warn("sip: REGISTER: %s: %d failed authentications; refused "
-                    "for %lld s", src->ip,
+            sb_warn("sip: %s: %s: %d failed authentications; refused "
+                    "for %lld s", f->method, src->ip,
                     sb__authlim_failures(reg->authlim, src->ip, 0),
                     (long long)(ab / 1000));
         if (lb > 0)
-            sb_warn("sip: REGISTER: login %s: %d failed authentications; "
-                    "refused for %lld s from addresses that failed",
+            sb_warn("sip: %s: login %s: %d failed authentications; "
+                    "refused for %lld s from addresses that failed", f->method,
                     log_safe(login, l1, sizeof l1),
                     sb__authlim_failures(reg->authlim, login, 1),
                     (long long)(lb / 1000));
@@ -455,18 +483,19 @@ static int authenticate(sb__sip_reg_t *reg, nua_t *nua, nua_handle_t *nh,
     if (v == SB_NONCE_OK)
         v = sb__digest_nc_use(reg->digest, cr.nonce, cr.nc, now);
     if (v != SB_NONCE_OK) {
-        sb_debug("sip: REGISTER for %s: %s nonce, challenging again", client->login,
+        sb_debug("sip: %s for %s: %s nonce, challenging again", f->method, client->login,
                  v == SB_NONCE_REPLAY ? "replayed" : v == SB_NONCE_STALE ? "stale"
                                                                            : "unknown");
-        challenge(reg, nua, nh, m, 1);
+        challenge(reg, nua, nh, m, 1, f);
         sb_client_auth_clear(client);
         sb__digest_creds_clear(&cr);
         return 1;
     }
     sb__digest_creds_clear(&cr);
     if (!client->enabled || !client->account_active) {
-        sb_info("sip: REGISTER for %s from %s:%d refused: %s", client->login, src->ip,
-                src->port, !client->enabled ? "client disabled" : "account not active");
+        sb_info("sip: %s for %s from %s:%d refused: %s", f->method, client->login,
+                src->ip, src->port,
+                !client->enabled ? "client disabled" : "account not active");
         reply(nua, nh, SIP_403_FORBIDDEN, TAG_END());
         sb_client_auth_clear(client);
         return 1;
@@ -786,7 +815,7 @@ void sb__sip_reg_on_register(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
     }
 
     sb_client_auth_t client;
-    if (authenticate(reg, nua, nh, m, &src, &client) != 0)
+    if (authenticate(reg, nua, nh, m, &src, &client, &register_flavor) != 0)
         goto out;
 
     /* The address of record is the authenticated login's. */
@@ -804,6 +833,65 @@ void sb__sip_reg_on_register(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
 
 out:
     nua_handle_destroy(nh);
+}
+
+/* ---- INVITE authentication ---------------------------------------------- */
+
+/* 1 when m carries Digest credentials for our realm in f's header. */
+static int has_our_credentials(sip_t const *m, const char *realm, const flavor_t *f)
+{
+    for (msg_auth_t const *au = credentials_of(m, f); au; au = au->au_next) {
+        if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
+            continue;
+        const char *r = msg_params_find(au->au_params, "realm=");
+        if (r == NULL)
+            return 1;           /* malformed: authenticate() says so */
+        size_t n = strlen(r);
+        if (n >= 2 && r[0] == '"' && r[n - 1] == '"')
+            r++, n -= 2;
+        if (n == strlen(realm) && strncmp(r, realm, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int sb__sip_reg_invite_auth(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
+                            sip_t const *m, const char *ip, int port,
+                            const char *transport, char **login)
+{
+    sb__sip_reg_t *reg = sip->reg;
+    *login = NULL;
+    if (reg == NULL || reg->store == NULL)
+        return 0;
+    source_t src;
+    snprintf(src.ip, sizeof src.ip, "%s", ip);
+    src.port = port;
+    src.transport = transport;
+
+    if (!has_our_credentials(m, sip->cfg->sip_domain, &invite_flavor)) {
+        /* No credentials: a caller claiming a Client's name must prove
+         * it; anyone else is an anonymous caller. */
+        const char *user = m->sip_from->a_url->url_user;
+        sb_client_auth_t c;
+        int rc = user && *user ? sb_store_client_auth_get(reg->store, user, &c)
+                               : SB_ENOENT;
+        if (rc == SB_ENOENT)
+            return 0;
+        if (rc == 0)
+            sb_client_auth_clear(&c);
+        else {
+            reply(nua, nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+            return 1;
+        }
+        challenge(reg, nua, nh, m, 0, &invite_flavor);
+        return 1;
+    }
+    sb_client_auth_t client;
+    if (authenticate(reg, nua, nh, m, &src, &client, &invite_flavor) != 0)
+        return 1;
+    *login = sb_xstrdup(client.login);
+    sb_client_auth_clear(&client);
+    return 0;
 }
 
 /* ---- location service ---------------------------------------------------- */

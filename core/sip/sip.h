@@ -118,6 +118,11 @@ typedef struct sb_sip_invite_info_s {
     int source_port;
     const char *transport;          /* "udp" or "tcp" */
     const char *user_agent;         /* NULL when absent */
+    int trusted;                    /* 1: from a trusted peer (sip.trusted);
+                                       2: from this server itself (a
+                                       number dialled with no proxy) */
+    const char *auth_login;         /* the Client that proved its identity
+                                       (digest), or NULL */
 } sb_sip_invite_info_t;
 
 typedef enum {

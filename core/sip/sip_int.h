@@ -51,6 +51,15 @@ void sb__sip_reg_on_register(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
  * is not touched after this call. */
 void sb__sip_reg_close(sb__sip_reg_t *reg);
 
+/* Authenticates an INVITE from an untrusted source (ip:port over
+ * transport). Returns 1 when it has answered (407 challenge, 403, 400,
+ * 500: the caller destroys nh), else 0 with *login the authenticated
+ * Client's login (owned) or NULL for an anonymous caller: one whose From
+ * names no Client and who sent no credentials for our realm. */
+int sb__sip_reg_invite_auth(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
+                            sip_t const *m, const char *ip, int port,
+                            const char *transport, char **login);
+
 /* The expiry a REGISTER asks for one contact, per RFC 3261 10.2.1.1:
  * the contact's expires parameter (param, NULL when absent), else the
  * Expires header (have_header, header_delta), else the default (max

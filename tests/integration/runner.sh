@@ -51,6 +51,10 @@ admin.password = "$SB_ADMIN_PASSWORD"
 log.level = "debug"
 media.port_min = $SB_MEDIA_MIN
 media.port_max = $((SB_MEDIA_MIN + 99))
+-- sipp and the test scripts stand in for the carrier: trusted, so their
+-- INVITEs may have the server dial out. tests/integration/sip_toll_fraud
+-- runs with no trusted peer.
+sip.trusted = { "127.0.0.1" }
 CONF
 [ -f "$testdir/config.lua" ] && sed "s|@TMP@|$SB_TMP|g; s|@AUX_PORT@|$SB_AUX_PORT|g" \
   "$testdir/config.lua" >>"$SB_CONF"

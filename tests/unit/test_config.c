@@ -216,6 +216,42 @@ static void test_config_hardening_keys(void **state)
     expect_error("lua.time_limit = 5\n", "1: lua.time_limit", "");
 }
 
+/* sip.trusted: addresses and blocks of both families, matched by prefix;
+ * none by default; a bad entry names the key. */
+static void test_config_trusted_peers(void **state)
+{
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    assert_int_equal(cfg.sip_trusted_count, 0);
+    assert_int_equal(sb_config_trusted(&cfg, "127.0.0.1"), 0);
+    const char *p = write_conf("tr.lua", "sip.trusted = { \"203.0.113.10\", "
+                                         "\"198.51.100.0/23\", \"2001:db8::/32\", "
+                                         "\"10.1.2.3/0\" }\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    assert_int_equal(cfg.sip_trusted_count, 4);
+    assert_int_equal(sb_config_trusted(&cfg, "203.0.113.10"), 1);
+    assert_int_equal(sb_config_trusted(&cfg, "198.51.101.255"), 1);  /* /23 */
+    assert_int_equal(sb_config_trusted(&cfg, "2001:db8:1::5"), 1);
+    assert_int_equal(sb_config_trusted(&cfg, "2001:db9::5"), 0);
+    assert_int_equal(sb_config_trusted(&cfg, "not an address"), 0);
+    /* /0 of IPv4 trusts every IPv4 address, no IPv6 one. */
+    assert_int_equal(sb_config_trusted(&cfg, "192.0.2.1"), 1);
+    assert_int_equal(sb_config_trusted(&cfg, "::1"), 0);
+    sb_config_free(&cfg);
+    sb_config_defaults(&cfg, "/plugins");
+    p = write_conf("tr.lua", "sip.trusted = \"198.51.100.0/24\"\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    assert_int_equal(sb_config_trusted(&cfg, "198.51.100.7"), 1);
+    assert_int_equal(sb_config_trusted(&cfg, "198.51.101.7"), 0);
+    sb_config_free(&cfg);
+    expect_error("sip.trusted = { \"carrier.example.com\" }\n", "1: sip.trusted",
+                 "not an IP address");
+    expect_error("sip.trusted = { \"10.0.0.0/33\" }\n", "1: sip.trusted",
+                 "not an IP address");
+    expect_error("sip.trusted = { 10 }\n", "1: sip.trusted", "entry 1");
+}
+
 /* SIP on every interface: RTP binds there too, and the SDP carries the
  * media.ip phones can reach; media.bind_ip narrows RTP to one address. */
 static void test_config_media_addresses(void **state)
@@ -339,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_config_wrong_type),
         cmocka_unit_test(test_config_bad_values),
         cmocka_unit_test(test_config_hardening_keys),
+        cmocka_unit_test(test_config_trusted_peers),
         cmocka_unit_test(test_config_media_addresses),
         cmocka_unit_test(test_config_media_playback_keys),
         cmocka_unit_test(test_config_reading_unknown_name_is_error),

@@ -306,7 +306,14 @@ int sb_call_quality(const sb_call_t *call, sb_call_quality_t *out)
     out->jitter_ms = ms.jitter_ms;
     uint64_t expected = ms.rx_packets + ms.rx_lost;
     out->loss_pct = expected ? 100.0 * (double)ms.rx_lost / (double)expected : 0.0;
-    sb_media_quality(out->loss_pct, out->jitter_ms, &out->r, &out->mos);
+    if (ms.rx_packets == 0 && ms.tx_packets > 0) {
+        /* We sent, the phone never did: one-way audio, the worst score
+         * (G.107's floor), not the perfect one no loss would give. */
+        out->r = 0.0;
+        out->mos = 1.0;
+    } else {
+        sb_media_quality(out->loss_pct, out->jitter_ms, &out->r, &out->mos);
+    }
     return 0;
 }
 

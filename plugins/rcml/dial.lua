@@ -9,8 +9,15 @@
 -- statusCallbackEvent ("initiated ringing answered completed"); <Sip>
 -- also takes username and password for digest authentication.
 --
--- The caller is answered when the dialled party answers (unless the
--- document answered before). When the Dial ends, with an action the
+-- The caller is answered when the Dial starts, as Restcomm does: it hears
+-- the server's ringback (ringTone) until a dialled party sends early
+-- media or answers, and a failed or busy Dial leaves it answered for
+-- whatever the action decides (the action sees CallStatus=in-progress).
+-- With the option answer_on_dial = false (Restcomm's enable-200-ok-delay:
+-- plugins.options = { rcml = { dial = { answer_on_dial = false } } }) the
+-- caller is answered only when a dialled party answers, and hears 180
+-- (its phone's own ringback) or a party's early media meanwhile; a Dial
+-- that fails then leaves it unanswered. When the Dial ends, with an action the
 -- document at action is fetched with DialCallSid, DialCallStatus,
 -- DialCallDuration, DialRingDuration (and, for <Sip>, DialSipCallId,
 -- DialSipResponseCode and DialSipHeader_X-...); without one the next verb
@@ -28,6 +35,7 @@
 -- (us).
 
 local MAX_NOUNS = 10
+local ANSWER_ON_DIAL = plugin:option_boolean("answer_on_dial", true)
 
 -- record="true" and Twilio's record-from-answer: both legs into one
 -- channel; record-from-answer-dual: one channel each.
@@ -365,6 +373,12 @@ plugin:verb("Dial", {
     has_sip = has_sip or t.kind == "sip"
   end
   local attrs = node.attrs
+  if ANSWER_ON_DIAL and not call.answered then
+    local ok, aerr = call:answer()
+    if not ok then
+      return nil, aerr == "hangup" and "hangup" or aerr
+    end
+  end
   -- The session waits in call:dial for the whole call: hand the targets
   -- over in a box emptied on the way (dial_args), so that no local keeps
   -- them alive meanwhile (call:dial copies what it needs).

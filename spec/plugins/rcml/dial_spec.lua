@@ -5,7 +5,7 @@ local fake_host = require "helpers.fake_host"
 
 local URL = "http://a/x"
 
-local function run(body, call, extra_docs)
+local function run(body, call, extra_docs, options)
   local docs = { [URL] = "<Response>" .. body .. "</Response>" }
   for k, v in pairs(extra_docs or {}) do
     docs[k] = v
@@ -13,6 +13,7 @@ local function run(body, call, extra_docs)
   local host = fake_host.new({
     plugins = { "rcml/dial.lua", "rcml/hangup.lua" },
     documents = docs,
+    options = options,
   })
   call = call or fake_call.new()
   local r = rcml.run(call, host, { url = URL })
@@ -152,7 +153,20 @@ describe("plugins/rcml/dial.lua", function ()
 
   it("goes on with the next verb without an action", function ()
     local _, call = run("<Dial><Number>1</Number></Dial><Hangup/>")
-    assert.are.same({ "dial", "hangup" }, call:action_names())
+    assert.are.same({ "answer", "dial", "hangup" }, call:action_names())
+  end)
+
+  -- Restcomm answers the caller when the Dial starts; its 200-OK-delay
+  -- switch (our answer_on_dial = false) leaves that to the dialled party.
+  it("answers the caller when the Dial starts, unless answer_on_dial is off", function ()
+    -- (The document's end hangs up.)
+    local _, call = run("<Dial><Number>1</Number></Dial>")
+    assert.are.same({ "answer", "dial", "hangup" }, call:action_names())
+    local _, late = run("<Dial><Number>1</Number></Dial>", nil, nil,
+      { rcml = { dial = { answer_on_dial = false } } })
+    assert.are.same({ "dial", "hangup" }, late:action_names())
+    local _, already = run("<Dial><Number>1</Number></Dial>", fake_call.new({ answered = true }))
+    assert.are.same({ "dial", "hangup" }, already:action_names())
   end)
 
   it("ends quietly when the caller hangs up during the dial", function ()

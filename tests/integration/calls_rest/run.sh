@@ -18,7 +18,9 @@ busy_sid=$(param /busy.xml CallSid)
 # A Dial call; metrics while the callee rings.
 scen uas_wait.xml callee RING=2500
 uas_start callee "$SB_AUX_PORT"
-scen uac_bye.xml caller HOLD=500
+# The caller is answered when the Dial starts: it hangs up after the
+# callee has answered (2.5 s).
+scen uac_bye.xml caller HOLD=3500
 uac caller 1111 &
 caller_pid=$!
 wait_eq 5 1 reqs /dial.xml || fail "dial request"

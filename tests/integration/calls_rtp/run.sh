@@ -15,9 +15,14 @@ talk() { # OUT PORT-VAR
   echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to ${MEDIA_TO:-127.0.0.1}:[\$port] --count 100 --seconds 3.5 --out $1 &amp;\"/></action></nop>"
 }
 
-scen uas_wait.xml callee "LPORT=$EP" "TALK=$(talk "$SB_TMP/callee.rtp" "$EP")"
+scen uas_wait.xml callee "LPORT=$EP" \
+  "TALK=<pause milliseconds=\"700\"/>$(talk "$SB_TMP/callee.rtp" "$EP")"
 uas_start callee "$SB_AUX_PORT"
-scen uac_bye.xml caller "LPORT=$CP" HOLD=4500 "TALK=$(talk "$SB_TMP/caller.rtp" "$CP")"
+# The caller is answered when the Dial starts and hears ringback until
+# the callee answers (500 ms later): both start talking about 1.2 s after
+# the caller's answer, when the relay joins them.
+scen uac_bye.xml caller "LPORT=$CP" HOLD=4500 \
+  "TALK=<pause milliseconds=\"1200\"/>$(talk "$SB_TMP/caller.rtp" "$CP")"
 uac caller 1111 &
 caller_pid=$!
 # While it talks: the console shows the live call's quality.

@@ -690,7 +690,12 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
         return SB_ENOMEM;
     }
     leg_link(sip, leg);
+    /* The next hop again with the request: this sofia-sip takes
+     * NUTAG_PROXY from the request's tags, not from nua_handle()'s, and
+     * would send to the Request-URI (a Client's Contact, maybe behind a
+     * NAT) instead of where the Client registered from. */
     nua_invite(leg->nh, NUTAG_URL(req->request_uri),
+               TAG_IF(req->dest, NUTAG_PROXY(req->dest)),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                SIPTAG_PAYLOAD_STR(req->sdp),
                SIPTAG_MAX_FORWARDS_STR(mf),

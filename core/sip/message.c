@@ -109,6 +109,7 @@ int sb_sip_message_send(sb_sip_t *sip, const sb_sip_message_req_t *req,
     m->pprev = &sip->messages;
     sip->messages = m;
     nua_message(m->nh, NUTAG_URL(req->request_uri),
+                TAG_IF(req->dest, NUTAG_PROXY(req->dest)),   /* see leg.c */
                 SIPTAG_CONTENT_TYPE_STR(req->content_type ? req->content_type
                                                           : "text/plain;charset=UTF-8"),
                 SIPTAG_PAYLOAD_STR(req->body),

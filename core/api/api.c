@@ -46,6 +46,8 @@ void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len)
     const char *ct = NULL;
     if (len > 0)
         ct = ctx->json ? "application/json" : "application/xml";
+    if (sb__api_hold_until_durable(ctx, status, ct, body, len))
+        return;                     /* durable.c answers after the commit */
     sb__api_metrics_request(ctx, status);
     sb_http_respond(ctx->req, status, ct, body, len);
     ctx_free(ctx);
@@ -54,6 +56,8 @@ void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len)
 void sb__api_send_raw(sb__api_ctx_t *ctx, int status, const char *ctype,
                       const char *body, size_t len)
 {
+    if (sb__api_hold_until_durable(ctx, status, ctype, body, len))
+        return;                     /* durable.c answers after the commit */
     sb__api_metrics_request(ctx, status);
     sb_http_respond(ctx->req, status, ctype, body, len);
     ctx_free(ctx);
@@ -198,7 +202,7 @@ static void on_work(uv_work_t *w)
 void sb__api_release(sb_api_t *api)
 {
     if (api->freeing && api->pending == 0 && api->plugin_pending == 0 &&
-        api->calls_pending == 0)
+        api->calls_pending == 0 && api->durable_pending == 0)
         api_really_free(api);
 }
 

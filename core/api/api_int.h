@@ -274,6 +274,8 @@ struct sb_api_s {
     void *plugin_arg;
     int plugin_pending;             /* plugin requests not answered yet */
     int calls_pending;              /* call modifications not answered */
+    int durable_pending;            /* write answers waiting for their
+                                       commit (durable.c) */
     struct sb__api_rate_s *call_rates[64];  /* POST Calls per account
                                        (calls.c), hashed by SID */
     const char *recordings_dir;     /* borrowed (sb_api_use_recordings) */
@@ -325,6 +327,12 @@ void sb__api_send(sb__api_ctx_t *ctx, int status, const char *body, size_t len);
 /* Answers with a body of the given type (borrowed) and frees ctx. */
 void sb__api_send_raw(sb__api_ctx_t *ctx, int status, const char *ctype,
                       const char *body, size_t len);
+/* durable.c: the answer to a write (any method but GET, HEAD, OPTIONS)
+ * made while the store has writes not yet committed (a write batch) is
+ * held until they are: returns 1 when it took the answer (copied) and
+ * ctx (answered from the store's commit), 0 when it may go now. */
+int sb__api_hold_until_durable(sb__api_ctx_t *ctx, int status, const char *ctype,
+                               const char *body, size_t len);
 /* Answers with the writer's document (200) and frees both. */
 void sb__api_send_doc(sb__api_ctx_t *ctx, sb__api_w_t *w);
 /* Answers an error: the Restcomm message body in the request's format

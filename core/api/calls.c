@@ -130,6 +130,9 @@ static const sb__api_field_t fields[] = {
               .render = render_subresources),
     SB__FIELD("Ring_duration", "ring_duration", "ring_duration", SB__T_INT, 0),
     SB__FIELD("Quality", "quality", NULL, SB__T_CUSTOM, 0, .render = render_quality),
+    /* An extension (docs/rest.md, issue 23): "interrupted" for a call the
+     * server died with, closed by its next start; NULL otherwise. */
+    SB__FIELD("EndReason", "end_reason", "end_reason", SB__T_TEXT, 0),
     SB__FIELD("_codec", "_codec", "codec", SB__T_TEXT, SB__F_HIDDEN),
     SB__FIELD("_rx", "_rx", "rtp_packets_received", SB__T_INT, SB__F_HIDDEN),
     SB__FIELD("_tx", "_tx", "rtp_packets_sent", SB__T_INT, SB__F_HIDDEN),

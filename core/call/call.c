@@ -220,6 +220,7 @@ void sb__call_save(sb_call_t *call)
                        wait > 0 && wait <= SB__CALL_CDR_COMMIT_MS ? (uint64_t)wait : 0, 0);
     }
     sb_store_cdr_put(mgr->store, &c);
+    sb__call_dialog_sync(call);     /* recover.c */
 }
 
 void sb_call_mgr_flush(sb_call_mgr_t *mgr)
@@ -590,6 +591,7 @@ void sb__call_on_leg(sb_sip_leg_t *leg, const sb_sip_leg_event_t *ev, void *arg)
         on_offer(call, ev);
         break;
     case SB_SIP_LEG_CONFIRMED:
+        sb__call_dialog_sync(call);     /* established: recover.c */
         on_confirmed(call, ev);
         break;
     case SB_SIP_LEG_REFER:

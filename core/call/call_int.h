@@ -81,6 +81,8 @@ struct sb_call_mgr_s {
     int cdr_batch;                  /* a batch is open */
     uv_timer_t cdr_timer;
     int64_t cdr_commit_ms;          /* the last commit */
+    uv_timer_t alive_timer;         /* notes when calls were last known
+                                       up, for the next run (recover.c) */
 
     sb__admit_t admit;
     uv_timer_t load_timer;          /* samples the loop's load (max_load) */
@@ -182,6 +184,8 @@ struct sb_call_s {
     char *refer_target;
     char *transferor;
     char *transferee;
+    int dialog_saved;               /* its dialog is in the store, for a
+                                       crash (recover.c) */
 };
 
 /* call.c */
@@ -198,6 +202,16 @@ void sb__call_end(sb_call_t *call, sb_call_status_t status);
  * committed on the next loop turn, or SB__CALL_CDR_COMMIT_MS after the
  * last commit when that is later. */
 void sb__call_save(sb_call_t *call);
+
+/* recover.c (issue 23) */
+/* At start: closes the records the last run left live (interrupted),
+ * sends a BYE on every leg whose dialog was stored (a few per loop turn),
+ * and starts mgr->alive_timer (the caller counts the handle). */
+void sb__call_recover_start(sb_call_mgr_t *mgr);
+/* Keeps or drops call's stored dialog as the call goes: saved once its
+ * leg's dialog is established, deleted when the call is over. Called
+ * from sb__call_save and on the leg's CONFIRMED event. */
+void sb__call_dialog_sync(sb_call_t *call);
 /* Commits the open CDR batch, if any. */
 void sb__call_cdr_flush(sb_call_mgr_t *mgr);
 /* Answers an inbound call's INVITE now (200 with local_sdp). Returns 0 or

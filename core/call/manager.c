@@ -156,10 +156,9 @@ int sb_call_mgr_new(const sb_call_deps_t *deps, sb_call_mgr_t **out)
     sb__call_admit_start(mgr);
     mgr->handles++;
 
-    int64_t n = 0;
-    if (sb_store_cdr_recover(mgr->store, sb__call_now_ms() / 1000, &n) == 0 && n > 0)
-        sb_info("call: closed %lld call records left live by the last run",
-                (long long)n);
+    /* The calls the last run left live (issue 23, recover.c). */
+    sb__call_recover_start(mgr);
+    mgr->handles++;
     sb_sip_set_invite_handler(mgr->sip, sb__call_on_invite, mgr);
     *out = mgr;
     return 0;
@@ -208,6 +207,7 @@ static void close_finish(void *arg)
     sb__call_cdr_flush(mgr);
     uv_close((uv_handle_t *)&mgr->cdr_timer, on_timer_closed);
     uv_close((uv_handle_t *)&mgr->load_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&mgr->alive_timer, on_timer_closed);
     uv_close((uv_handle_t *)&mgr->defer_timer, on_defer_closed);
 }
 

@@ -11,6 +11,7 @@
  * to registrar.c; the agent struct lives in sip_int.h for that reason.
  */
 #include "sip_int.h"
+#include "dialog_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -138,6 +139,7 @@ static void on_destroy_timer(uv_timer_t *t)
     nua_destroy(sip->nua);
     sip->nua = NULL;
     sb__sip_legs_free(sip);
+    sb__sip_byes_free(sip);
     uv_close((uv_handle_t *)&sip->destroy_timer, on_destroy_timer_closed);
 }
 
@@ -167,6 +169,11 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase,
     case nua_r_message:
         if (!sb__sip_message_response(sip, nh, status, phrase))
             sb_log(SB_LOG_TRACE, "sip: stray MESSAGE answer %d", status);
+        break;
+    case nua_r_method:
+        /* The BYEs of dialog.c are the only extension requests we send. */
+        if (!sb__sip_bye_response(sip, nh, (void *)hmagic, status, phrase))
+            sb_log(SB_LOG_TRACE, "sip: stray answer %d", status);
         break;
     case nua_i_error:
         sb_warn("sip: stack error %d %s", status, phrase ? phrase : "");

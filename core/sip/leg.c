@@ -21,6 +21,7 @@
  * is being dispatched.
  */
 #include "sip_int.h"
+#include "dialog_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -66,6 +67,7 @@ struct sb_sip_leg_s {
     int refer_pending;
     char *refer_event;
     int refer_subscribed;
+    sb__sip_dlg_t *dlg;         /* what a BYE needs (dialog.c); owned */
     sb_sip_leg_t *prev, *next;  /* sip->legs */
 };
 
@@ -96,6 +98,7 @@ static void leg_free(sb_sip_leg_t *leg)
         nua_handle_bind(leg->nh, NULL);
         nua_handle_destroy(leg->nh);
     }
+    sb__sip_dlg_free(leg->dlg);
     free(leg->call_id);
     free(leg->refer_event);
     free(leg->auth_user);
@@ -347,6 +350,7 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
     leg->state = L_IN_PROCEEDING;
     leg->call_id = sb_xstrdup(msg->sip_call_id->i_id);
     leg->late_offer = sdp == NULL;
+    leg->dlg = sb__sip_dlg_incoming(nua, msg);
     leg_link(sip, leg);
     nua_handle_bind(nh, leg);
 
@@ -476,6 +480,7 @@ static void on_invite_response(sb_sip_leg_t *leg, int status, const char *phrase
     if (status < 300) {
         if (leg->state == L_OUT_CALLING && !leg->released) {
             leg->state = L_CONFIRMED;
+            sb__sip_dlg_answered(leg->dlg, msg);
             ev.type = SB_SIP_LEG_ANSWERED;
             deliver(leg, &ev);
         } else if (leg->state == L_ENDING || leg->released) {
@@ -544,6 +549,7 @@ int sb__sip_leg_event(sb_sip_t *sip, nua_event_t event, int status,
                 sdp = NULL, len = 0;
             int first = leg->state == L_IN_ANSWERED;
             leg->state = L_CONFIRMED;
+            sb__sip_dlg_ack(leg->dlg, msg);
             if (first || sdp) {
                 sb_sip_leg_event_t ev = {.type = SB_SIP_LEG_CONFIRMED, .sdp = sdp,
                                          .sdp_len = len};
@@ -676,6 +682,7 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
     leg->arg = arg;
     leg->auth_user = sb_xstrdup(req->auth_user);
     leg->auth_password = sb_xstrdup(req->auth_password);
+    leg->dlg = sb__sip_dlg_outgoing(req->dest);
     leg->nh = nua_handle(sip->nua, leg,
                          TAG_IF(req->dest, NUTAG_PROXY(req->dest)),
                          SIPTAG_TO_STR(to), SIPTAG_FROM_STR(sb_buf_str(&from)),
@@ -686,6 +693,7 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
         free(hdrs);
         free(leg->auth_user);
         free(leg->auth_password);
+        sb__sip_dlg_free(leg->dlg);
         free(leg);
         return SB_ENOMEM;
     }
@@ -761,6 +769,11 @@ const char *sb_sip_leg_call_id(const sb_sip_leg_t *leg)
 }
 
 int sb_sip_leg_outgoing(const sb_sip_leg_t *leg) { return leg->outgoing; }
+
+int sb_sip_leg_dialog(const sb_sip_leg_t *leg, sb_sip_dialog_t *out)
+{
+    return sb__sip_dlg_get(leg->dlg, leg->call_id, out);
+}
 
 int sb_sip_leg_count(const sb_sip_t *sip) { return sip->nlegs; }
 

@@ -327,5 +327,37 @@ int sb_sip_message_send(sb_sip_t *sip, const sb_sip_message_req_t *req,
 /* The callback of m will not fire (the transaction still completes). */
 void sb_sip_message_cancel(sb_sip_message_t *m);
 
+/* ---- dialogs that outlive the process (dialog.c) ------------------------- */
+
+/* What ending an established INVITE dialog with a BYE needs, as the call
+ * module stores it when the dialog is established (issue 23: after a
+ * crash, the next run hangs up the legs the dead one left up). Strings
+ * are header values as they go on the wire. */
+typedef struct sb_sip_dialog_s {
+    const char *call_id;
+    int outgoing;               /* 1: we sent the INVITE */
+    const char *local;          /* our From of in-dialog requests: name-addr
+                                   with our tag */
+    const char *remote;         /* their To: name-addr with their tag */
+    const char *remote_target;  /* their Contact URI: the Request-URI */
+    const char *route_set;      /* Route header value (comma-separated, in
+                                   sending order), or NULL */
+    int64_t local_cseq;         /* the next CSeq of ours, as far as known */
+    const char *dest;           /* next hop URI ("sip:IP:PORT;transport=T"),
+                                   or NULL: from the route set or target */
+} sb_sip_dialog_t;
+
+/* The established dialog of leg, borrowed until the leg is released.
+ * Returns 0, or SB_ESTATE when it is not established (yet). */
+int sb_sip_leg_dialog(const sb_sip_leg_t *leg, sb_sip_dialog_t *out);
+
+/* Sends a BYE in dialog d outside any live dialog of this agent (the
+ * dialog belonged to an earlier run), with a CSeq above any the dialog
+ * can have used and a Reason header. label (the call SID, may be NULL)
+ * names it in the logs; the answer is logged at debug. Everything is
+ * borrowed (copied). Returns 0, SB_EINVAL (no Call-ID, tags or target),
+ * SB_ESTATE while shutting down, or SB_ENOMEM. */
+int sb_sip_dialog_bye(sb_sip_t *sip, const sb_sip_dialog_t *d, const char *label);
+
 
 #endif

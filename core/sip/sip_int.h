@@ -35,6 +35,8 @@ struct sb_sip_s {
     sb_sip_message_cb on_message;   /* incoming; NULL: answered 503 */
     void *on_message_arg;
     struct sb_sip_message_s *messages;  /* sent, not answered; owned */
+    struct sb__sip_bye_s *byes; /* BYEs for a past run's dialogs, not
+                                   answered (dialog.c); owned */
 };
 
 /* ---- registrar.c --------------------------------------------------------- */

@@ -55,9 +55,47 @@ int sb_store_cdr_put(sb_store_t *store, const sb_cdr_t *c);
 int sb_store_cdr_status(sb_store_t *store, const char *sid, char *status,
                         size_t status_len, char *to, size_t to_len);
 
-/* After a restart: records still ringing or queued become failed, those in
- * progress become completed, with end_time = their last update. *n (may
- * be NULL) gets the number changed. Returns 0 or SB_ESTORE. */
-int sb_store_cdr_recover(sb_store_t *store, int64_t now, int64_t *n);
+/* ---- after a crash (dialogs.c, migration 12, issue 23) ------------------ */
+
+/* One record left live, as sb_store_cdr_interrupt reports it before
+ * closing it. Borrowed for the callback. */
+typedef void (*sb_store_cdr_live_cb)(const char *sid, const char *status,
+                                     const char *direction, void *arg);
+
+/* Closes the records the previous run left live (queued, ringing,
+ * in-progress) with end_reason 'interrupted': in-progress becomes
+ * completed with the talk time up to alive_at (the last moment that run
+ * was known alive, or 0 when unknown), an outbound ringing or queued leg
+ * no-answer, anything else failed; end_time is alive_at (never before
+ * the record's last update). each (may be NULL) sees every record first.
+ * *n (may be NULL) gets how many were closed. Returns 0 or SB_ESTORE. */
+int sb_store_cdr_interrupt(sb_store_t *store, int64_t alive_at, int64_t now,
+                           sb_store_cdr_live_cb each, void *arg, int64_t *n);
+
+/* What a BYE in an established INVITE dialog needs (sip.h's
+ * sb_sip_dialog_t, as stored). Strings borrowed (put) or borrowed for the
+ * callback (take). */
+typedef struct sb_store_dialog_s {
+    const char *call_sid;
+    const char *sip_call_id;
+    int outgoing;
+    const char *local, *remote, *remote_target;
+    const char *route_set;      /* may be NULL */
+    int64_t local_cseq;
+    const char *dest;           /* may be NULL */
+} sb_store_dialog_t;
+
+/* Saves (or replaces) the dialog of call leg d->call_sid. Returns 0 or
+ * SB_ESTORE. */
+int sb_store_dialog_put(sb_store_t *store, const sb_store_dialog_t *d, int64_t now);
+/* Forgets the dialog of call leg sid (none is fine). Returns 0 or
+ * SB_ESTORE. */
+int sb_store_dialog_delete(sb_store_t *store, const char *sid);
+
+typedef void (*sb_store_dialog_cb)(const sb_store_dialog_t *d, void *arg);
+/* Calls each for every stored dialog, oldest first, then deletes them
+ * all. *n (may be NULL) gets the count. Returns 0 or SB_ESTORE. */
+int sb_store_dialogs_take(sb_store_t *store, sb_store_dialog_cb each, void *arg,
+                          int64_t *n);
 
 #endif

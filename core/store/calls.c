@@ -1,8 +1,8 @@
 /*
  * calls.c: call detail records (migration 5). One upsert per change keeps
  * the row current; the call module calls it at each status change, which
- * is a handful of writes per call. Recovery after a crash closes the
- * records that were live when the process died.
+ * is a handful of writes per call. Closing the records a crash left
+ * live is in dialogs.c.
  */
 #include "call_store.h"
 #include "store_int.h"
@@ -125,25 +125,5 @@ int sb_store_cdr_status(sb_store_t *store, const char *sid, char *status,
     if (to)
         snprintf(to, to_len, "%s", t ? (const char *)t : "");
     sqlite3_reset(st);
-    return 0;
-}
-
-int sb_store_cdr_recover(sb_store_t *store, int64_t now, int64_t *n)
-{
-    sqlite3_stmt *st = sb__store_prepare(
-        store,
-        "UPDATE calls SET status = CASE status WHEN 'in-progress' THEN "
-        "'completed' ELSE 'failed' END, end_time = date_updated, "
-        "date_updated = ?1 WHERE status IN ('queued', 'ringing', "
-        "'in-progress')");
-    if (st == NULL)
-        return SB_ESTORE;
-    sqlite3_bind_int64(st, 1, now);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return SB_ESTORE;
-    if (n)
-        *n = sqlite3_changes(store->db);
     return 0;
 }

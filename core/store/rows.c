@@ -879,6 +879,8 @@ int sb_store_commit(sb_store_t *store)
     int rc = sb__store_exec(store, "COMMIT");
     if (rc != 0)
         sb__store_exec(store, "ROLLBACK");
+    else
+        sb__store_durable(store, 0);
     return rc;
 }
 

@@ -241,7 +241,11 @@ int sb_store_batch_end(sb_store_t *store)
         return 0;               /* already ended (an error rolled it back) */
     /* On failure (logged) the transaction stays open, its writes kept: the
      * next batch, or the close, commits them. */
-    return sb__store_exec(store, "COMMIT");
+    int rc = sb__store_exec(store, "COMMIT");
+    store->commit_failed = rc != 0;
+    if (rc == 0)
+        sb__store_durable(store, 0);    /* durable.c */
+    return rc;
 }
 
 void sb_store_close(sb_store_t *store)
@@ -253,6 +257,7 @@ void sb_store_close(sb_store_t *store)
         if (sb_store_batch_end(store) != 0)
             sb__store_exec(store, "ROLLBACK");
     }
+    sb__store_durable(store, SB_ESTORE);  /* what is left was not committed */
     for (int i = 0; i < store->cached; i++) {
         sqlite3_finalize(store->cache[i].stmt);
         free(store->cache[i].sql);

@@ -44,6 +44,17 @@ int sb_store_meta_set(sb_store_t *store, const char *key, const char *value);
 int sb_store_batch_begin(sb_store_t *store);
 int sb_store_batch_end(sb_store_t *store);
 
+/* Durability of what was written so far (durable.c; issue 23: a REST
+ * write is answered only once it is committed). Returns 1 when every
+ * write made so far is committed (no transaction is open): cb is not
+ * called. Returns 0 when writes wait in an open transaction (a batch):
+ * cb(0, arg) fires once after the commit that makes them durable, from
+ * inside sb_store_batch_end or sb_store_commit, so the writes of one
+ * batch are answered together on its single commit; or cb(SB_ESTORE,
+ * arg) from sb_store_close when they could not be committed. */
+typedef void (*sb_store_durable_cb)(int status, void *arg);
+int sb_store_when_durable(sb_store_t *store, sb_store_durable_cb cb, void *arg);
+
 /* The instance id ("ID" + 32 hex), made and saved on first use. Returns
  * borrowed text valid until sb_store_close. */
 const char *sb_store_instance_id(sb_store_t *store);

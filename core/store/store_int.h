@@ -20,6 +20,9 @@ struct sb_store_s {
     int batch;                      /* sb_store_batch_begin depth */
     int nested_tx;                  /* sb_store_begin inside a batch:
                                        savepoints open */
+    struct sb__store_waiter_s *waiters, **waiters_tail; /* durable.c */
+    int commit_failed;              /* the last batch's COMMIT failed: its
+                                       transaction is still open */
 };
 
 /* Returns a cached, reset statement for sql (borrowed until close), or NULL
@@ -29,5 +32,9 @@ sqlite3_stmt *sb__store_prepare(sb_store_t *store, const char *sql);
 int sb__store_exec(sb_store_t *store, const char *sql);
 /* Returns an owned copy of column i, or NULL for SQL NULL. */
 char *sb__store_col_text(sqlite3_stmt *st, int i);
+/* durable.c: the open transaction ended (status 0: committed, else
+ * SB_ESTORE at close: rolled back); calls every sb_store_when_durable
+ * callback waiting, in order, when no transaction is open any more. */
+void sb__store_durable(sb_store_t *store, int status);
 
 #endif

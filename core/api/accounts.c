@@ -6,6 +6,11 @@
  * the token, Status applies to a whole sub-tree (closing is final), only
  * an Administrator may set roles, and each account gets the SIP client
  * Restcomm links to it. DELETE is 405, as in Restcomm.
+ *
+ * Roles (roles.c): a new sub-account is a Developer (or its creator's
+ * role, when lower) unless Role says otherwise; Role may not rise above
+ * the creator's own; only an Administrator changes a role afterwards. An
+ * unknown role name is 400.
  */
 #include "api_int.h"
 
@@ -14,8 +19,6 @@
 
 static const char *const statuses[] = {"active", "suspended", "closed", "inactive",
                                        "uninitialized", NULL};
-
-#define ADMIN_ROLE "Administrator"
 
 static void render_account_uri(sb__api_ctx_t *ctx, sb__api_w_t *w,
                                const sb__api_resource_t *res,
@@ -149,7 +152,13 @@ static const char *status_value(const char *s)
 
 static int is_admin(const sb_account_t *a)
 {
-    return a->role && strcmp(a->role, ADMIN_ROLE) == 0;
+    return sb__api_role_of(a) == SB__API_ROLE_ADMINISTRATOR;
+}
+
+static void bad_role(sb__api_ctx_t *ctx, const char *role)
+{
+    sb__api_error(ctx, 400, "Role %.64s is not valid; it must be one of: "
+                            "Administrator, Developer, Unprivileged, Guest", role);
 }
 
 /* ---- create --------------------------------------------------------------- */
@@ -261,9 +270,25 @@ void sb__api_accounts_create(sb__api_ctx_t *ctx)
                                 "inactive, uninitialized");
         return;
     }
-    if ((friendly && strlen(friendly) > 255) || (role && strlen(role) > 64)) {
-        sb__api_error(ctx, 400, "FriendlyName or Role is too long");
+    if (friendly && strlen(friendly) > 255) {
+        sb__api_error(ctx, 400, "FriendlyName is too long (at most 255 bytes)");
         return;
+    }
+    /* The new account's role: as asked, but never above the creator's;
+     * by default Developer (or the creator's, when lower). */
+    int mine = sb__api_role_of(&ctx->me);
+    int want = mine < SB__API_ROLE_DEVELOPER ? mine : SB__API_ROLE_DEVELOPER;
+    if (role) {
+        want = sb__api_role_parse(role);
+        if (want < 0) {
+            bad_role(ctx, role);
+            return;
+        }
+        if (want > mine) {
+            sb__api_error(ctx, 403, "A sub-account cannot have a role above its "
+                                    "creator's (%s)", sb__api_role_name(mine));
+            return;
+        }
     }
     if (!sb__api_password_ok(password)) {
         sb__api_error(ctx, 400, "Password too weak");
@@ -287,8 +312,7 @@ void sb__api_accounts_create(sb__api_ctx_t *ctx)
     }
     c->friendly = sb_xstrdup(friendly && *friendly ? friendly : c->email);
     c->status = sb_xstrdup(status ? status_value(status) : "active");
-    /* Only an Administrator chooses the role; others pass on their own. */
-    c->role = sb_xstrdup(role && is_admin(&ctx->me) ? role : ctx->me.role);
+    c->role = sb_xstrdup(sb__api_role_name(want));
     c->password = sb_xstrdup(password);
     ctx->hold = c;
     ctx->hold_free = change_free;
@@ -355,12 +379,19 @@ void sb__api_accounts_update(sb__api_ctx_t *ctx)
         sb__api_error(ctx, 403, "An account cannot change its own status");
         return;
     }
-    if (role && !is_admin(&ctx->me)) {
-        sb__api_error(ctx, 403, "Only Administrator allowed");
+    /* EmailAddress cannot change (the SID derives from it): validated,
+     * then ignored, as Restcomm does. */
+    const char *email = sb__api_param(ctx, "EmailAddress");
+    if (email && !email_ok(email)) {
+        sb__api_error(ctx, 400, "Provided email address %.254s is not valid", email);
         return;
     }
-    if (role && strlen(role) > 64) {
-        sb__api_error(ctx, 400, "Role is too long (at most 64 bytes)");
+    if (role && sb__api_role_parse(role) < 0) {
+        bad_role(ctx, role);
+        return;
+    }
+    if (role && !is_admin(&ctx->me)) {
+        sb__api_error(ctx, 403, "Only Administrator allowed");
         return;
     }
     if (password && !sb__api_password_ok(password)) {
@@ -371,7 +402,7 @@ void sb__api_accounts_update(sb__api_ctx_t *ctx)
     c->has_friendly = friendly != NULL;
     c->friendly = sb_xstrdup(friendly);
     c->has_role = role != NULL;
-    c->role = sb_xstrdup(role);
+    c->role = role ? sb_xstrdup(sb__api_role_name(sb__api_role_parse(role))) : NULL;
     if (status && !(self && strcmp(status_value(status), ctx->op.status) == 0))
         c->status = sb_xstrdup(status_value(status));
     ctx->hold = c;

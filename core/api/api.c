@@ -387,6 +387,8 @@ void sb__api_authorized(sb__api_ctx_t *ctx)
         sb__api_error(ctx, 405, "Method %s is not allowed here", ctx->method);
         return;
     }
+    if (sb__api_role_check(ctx))    /* roles.c: one check for every route */
+        return;
     r->fn(ctx);
 }
 

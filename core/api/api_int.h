@@ -208,6 +208,10 @@ struct sb__api_resource_s {
     const sb__api_sort_t *sorts;
     int nsorts;
     const char *default_sort;   /* a sorts[] name, or NULL: insertion */
+    int sub_accounts;           /* the list takes SubAccounts=true (the
+                                   operated account's descendants too) */
+    const char *const *nullable_sorts;  /* sort columns that may hold NULL
+                                   (rows.h order_nullable), NULL-ended */
 
     /* Hooks, all optional. prepare: after the generic parse of a create or
      * update; may change e, or answer the request itself (returns 1) or
@@ -361,6 +365,22 @@ long sb__api_b64_decode(const char *in, char *out, size_t cap);
  * answers 401/403/503. */
 void sb__api_authenticate(sb__api_ctx_t *ctx);
 void sb__api_authorized(sb__api_ctx_t *ctx);
+/* roles.c: Restcomm's roles, in increasing order of rights. */
+enum {
+    SB__API_ROLE_GUEST = 0,
+    SB__API_ROLE_UNPRIVILEGED,
+    SB__API_ROLE_DEVELOPER,
+    SB__API_ROLE_ADMINISTRATOR
+};
+/* The role named s (any case), or -1 when s is NULL or no role. */
+int sb__api_role_parse(const char *s);
+/* The canonical name of a role (returns a static string). */
+const char *sb__api_role_name(int role);
+/* The role of an account (an unknown role string counts as Guest). */
+int sb__api_role_of(const sb_account_t *a);
+/* Checks the caller's role against the route and method of ctx. Returns
+ * 0 when allowed, or 1 after answering 403. */
+int sb__api_role_check(sb__api_ctx_t *ctx);
 /* Restcomm's password strength score, 0..100. */
 int sb__api_password_strength(const char *password);
 int sb__api_password_ok(const char *password);

@@ -164,6 +164,8 @@ static const sb__api_sort_t sorts[] = {
     {"Price", "price"},
 };
 
+static const char *const nullable_sorts[] = {"price", NULL};
+
 sb__api_resource_t sb__api_calls = {
     .path = "Calls",
     .xml_item = "Call",
@@ -181,6 +183,8 @@ sb__api_resource_t sb__api_calls = {
     .sorts = sorts,
     .nsorts = (int)SB_COUNTOF(sorts),
     .default_sort = "DateCreated:desc",  /* newest first, as Restcomm */
+    .sub_accounts = 1,
+    .nullable_sorts = nullable_sorts,
 };
 
 /* ---- Supervisor --------------------------------------------------------- */

@@ -43,7 +43,11 @@ static const sb__api_sort_t sorts[] = {
     {"DateCreated", "date_created"},
     {"ErrorCode", "error_code"},
     {"Log", "log"},
+    {"CallSid", "call_sid"},
+    {"MessageText", "message_text"},
 };
+
+static const char *const nullable_sorts[] = {"call_sid", "message_text", NULL};
 
 sb__api_resource_t sb__api_notifications = {
     .path = "Notifications",
@@ -62,6 +66,8 @@ sb__api_resource_t sb__api_notifications = {
     .sorts = sorts,
     .nsorts = (int)SB_COUNTOF(sorts),
     .default_sort = "DateCreated",
+    .sub_accounts = 1,
+    .nullable_sorts = nullable_sorts,
 };
 
 void sb__api_call_notifications(sb__api_ctx_t *ctx)

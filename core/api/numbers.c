@@ -117,8 +117,10 @@ static const sb__api_field_t fields[] = {
     SB__FIELD("ApiVersion", "api_version", "api_version", SB__T_TEXT, 0),
     SB__FIELD("Uri", "uri", NULL, SB__T_URI, 0),
     /* Parameters that are not elements of their own. */
+    /* Every capability defaults to false, as in Restcomm (its own tests
+     * expect that of a number created without them). */
     SB__FIELD("VoiceCapable", "voice_capable", "voice_capable", SB__T_BOOL,
-              SB__F_W | SB__F_HIDDEN, .def = "true"),
+              SB__F_W | SB__F_HIDDEN, .def = "false"),
     SB__FIELD("SmsCapable", "sms_capable", "sms_capable", SB__T_BOOL,
               SB__F_W | SB__F_HIDDEN, .def = "false"),
     SB__FIELD("MmsCapable", "mms_capable", "mms_capable", SB__T_BOOL,

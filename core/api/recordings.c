@@ -138,7 +138,10 @@ static const sb__api_filter_t filters[] = {
 static const sb__api_sort_t sorts[] = {
     {"DateCreated", "date_created"},
     {"Duration", "duration"},
+    {"CallSid", "call_sid"},
 };
+
+static const char *const nullable_sorts[] = {"call_sid", NULL};
 
 sb__api_resource_t sb__api_recordings = {
     .path = "Recordings",
@@ -158,6 +161,8 @@ sb__api_resource_t sb__api_recordings = {
     .sorts = sorts,
     .nsorts = (int)SB_COUNTOF(sorts),
     .default_sort = "DateCreated",
+    .sub_accounts = 1,
+    .nullable_sorts = nullable_sorts,
 };
 
 /* Per call, Restcomm answers a plain list (a bare JSON array); Page,
@@ -179,6 +184,7 @@ sb__api_resource_t sb__api_call_recordings = {
     .sorts = sorts,
     .nsorts = (int)SB_COUNTOF(sorts),
     .default_sort = "DateCreated",
+    .nullable_sorts = nullable_sorts,
 };
 
 /* ---- the item and its media ---------------------------------------------- */

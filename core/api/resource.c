@@ -646,6 +646,9 @@ static int list_sort(sb__api_ctx_t *ctx, const sb__api_resource_t *res,
         if (strlen(res->sorts[i].name) == nl &&
             strncasecmp(res->sorts[i].name, name, nl) == 0) {
             q->order_col = sb__api_col(res, res->sorts[i].column);
+            for (const char *const *c = res->nullable_sorts; c && *c; c++)
+                if (strcmp(*c, res->sorts[i].column) == 0)
+                    q->order_nullable = 1;
             if (name[nl] == ':') {
                 const char *dir = name + nl + 1;
                 if (strcasecmp(dir, "desc") == 0)
@@ -672,6 +675,17 @@ void sb__api_list(sb__api_ctx_t *ctx)
         return;
     sb_rows_cond_t conds[1] = {{.col = res->owner_col, .op = SB_ROWS_EQ,
                                 .s = ctx->op.sid}};
+    /* Restcomm's SubAccounts=true: the rows of the operated account and
+     * of every account under it. */
+    const char *subs = sb__api_param(ctx, "SubAccounts");
+    if (subs && res->sub_accounts) {
+        if (strcasecmp(subs, "true") == 0) {
+            conds[0].op = SB_ROWS_IN_ACCOUNT_TREE;
+        } else if (strcasecmp(subs, "false") != 0) {
+            sb__api_error(ctx, 400, "SubAccounts must be true or false");
+            return;
+        }
+    }
     sb__api_list_with(ctx, res, conds, res->owner_col >= 0 ? 1 : 0);
 }
 

@@ -232,6 +232,14 @@ static int put_where(stmt_t *q, const sb_rows_table_t *t,
         case SB_ROWS_NOT_NULL:
             sb_buf_puts(&q->sql, " IS NOT NULL");
             break;
+        case SB_ROWS_IN_ACCOUNT_TREE:
+            /* Sub-accounts are at most a few levels deep; UNION (not
+             * ALL) stops a corrupt parent cycle. */
+            sb_buf_puts(&q->sql, " IN (WITH RECURSIVE sub(sid) AS (SELECT ");
+            bind_add(q, SB_ROWS_TEXT, 0, c->s, 0);
+            sb_buf_puts(&q->sql, " UNION SELECT a.sid FROM accounts a JOIN sub "
+                                 "ON a.parent_sid = sub.sid) SELECT sid FROM sub)");
+            break;
         default:
             return SB_EINVAL;
         }
@@ -542,11 +550,18 @@ int sb_rows_list(sb_store_t *store, const sb_rows_table_t *t,
         const char *cmp = qr->desc ? "<" : ">";
         sb_buf_puts(&q.sql, first ? " WHERE " : " AND ");
         if (oc >= 0) {
-            sb_buf_printf(&q.sql, "(%s, rowid) %s (", t->cols[oc].name, cmp);
+            /* Descending, NULLs come after every value (the seek point is
+             * never NULL): they follow it. Only for nullable columns, so
+             * the range stays an index range for the others. */
+            int nulls = qr->desc && qr->order_nullable;
+            sb_buf_printf(&q.sql, "%s(%s, rowid) %s (", nulls ? "(" : "",
+                          t->cols[oc].name, cmp);
             bind_add(&q, t->cols[oc].type, 0, after_val.s, after_val.i);
             sb_buf_puts(&q.sql, ", ");
             bind_add(&q, SB_ROWS_INT, 0, NULL, after_rowid);
             sb_buf_puts(&q.sql, ")");
+            if (nulls)
+                sb_buf_printf(&q.sql, " OR %s IS NULL)", t->cols[oc].name);
         } else {
             sb_buf_printf(&q.sql, "rowid %s ", cmp);
             bind_add(&q, SB_ROWS_INT, 0, NULL, after_rowid);

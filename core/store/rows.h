@@ -65,7 +65,9 @@ typedef enum {
                                    character, '\' escapes the next one
                                    (see sb_rows_like_escape) */
     SB_ROWS_IS_NULL,
-    SB_ROWS_NOT_NULL
+    SB_ROWS_NOT_NULL,
+    SB_ROWS_IN_ACCOUNT_TREE     /* TEXT: an account SID of the tree under
+                                   s (s itself and its descendants) */
 } sb_rows_op_t;
 
 /* A condition on column col; conditions are joined with AND. s is used
@@ -81,8 +83,12 @@ typedef struct sb_rows_query_s {
     const sb_rows_cond_t *conds;
     int nconds;
     int order_col;              /* -1: insertion order; columns used for
-                                   ordering should be NOT NULL */
+                                   ordering should be NOT NULL, or
+                                   flagged order_nullable */
     int desc;
+    int order_nullable;         /* order_col may hold NULL (sorted first
+                                   ascending, last descending): keyset
+                                   paging then keeps the NULL rows */
     const char *after;          /* key of the last row already seen: the
                                    rows that follow it in this order
                                    (keyset paging, O(limit)); ignored

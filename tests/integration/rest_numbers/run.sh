@@ -40,7 +40,8 @@ assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/ReferMethod").text')" "POST" "R
 assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/ReferUrl")')" "null" "no ReferUrl element when unset"
 assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/VoiceApplicationName").text')" "Voice app" \
   "VoiceApplicationName shown with VoiceApplicationSid"
-assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/Capabilities/Voice").text')" "true" "Capabilities/Voice"
+assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/Capabilities/Voice").text')" "false" \
+  "Capabilities/Voice defaults to false, as Restcomm"
 assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/Capabilities/Sms").text')" "false" "Capabilities/Sms"
 assert_eq "$(xml_py 'r.find("IncomingPhoneNumber/Uri").text')" \
   "/2012-04-24/Accounts/$AC/IncomingPhoneNumbers/$PN1" "XML Uri"

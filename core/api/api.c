@@ -78,7 +78,9 @@ void sb__api_error(sb__api_ctx_t *ctx, int status, const char *fmt, ...)
     va_end(ap);
 
     sb_buf_t b = SB_BUF_INIT;
-    if (ctx->json) {
+    if (ctx->json == SB__API_JSON_TWILIO) {
+        sb__api_twilio_error_body(&b, status, 0, msg);  /* twilio.c */
+    } else if (ctx->json) {
         sb_buf_puts(&b, "{\"message\":");
         sb__api_json_escape(&b, msg);
         sb_buf_puts(&b, "}");
@@ -187,6 +189,7 @@ int sb__api_load_op(sb__api_ctx_t *ctx)
 
 static void api_really_free(sb_api_t *api)
 {
+    sb__api_pool_close(api);
     for (int i = 0; i < api->nresources; i++)
         sb__api_resource_close((sb__api_resource_t *)api->resources[i]);
     sb__api_calls_free(api);
@@ -488,7 +491,8 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
                                        &sb__api_notifications, &sb__api_calls,
                                        &sb__api_recordings, &sb__api_call_recordings,
                                        &sb__api_conferences, &sb__api_participants,
-                                       &sb__api_sms, &sb__api_messages, &sb__api_email};
+                                       &sb__api_sms, &sb__api_messages, &sb__api_email,
+                                       &sb__api_caller_ids, &sb__api_transcriptions};
     for (size_t i = 0; i < SB_COUNTOF(resources); i++) {
         int rc = sb__api_resource_init(api, resources[i]);
         if (rc != 0) {
@@ -573,6 +577,35 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
     add_route(api, "Accounts/{AC}/Usage/Records/{SUB}", "GET", sb__api_usage, NULL, 0);
     add_route(api, "Accounts/{AC}/Plugins/*", "GET,POST,PUT,DELETE,PATCH",
               sb__api_plugin_route, NULL, 0);
+    /* Issue 21: the number pool (pool.c), OutgoingCallerIds,
+     * Transcriptions, Version. */
+    add_route(api, "Accounts/{AC}/AvailablePhoneNumbers/{SUB}/Local", "GET",
+              sb__api_available_numbers, NULL, 0);
+    add_route(api, "Accounts/{AC}/AvailablePhoneNumbers/{SUB}/TollFree", "GET",
+              sb__api_available_numbers, NULL, 0);
+    add_route(api, "Accounts/{AC}/AvailablePhoneNumbers/{SUB}/Mobile", "GET",
+              sb__api_available_numbers, NULL, 0);
+    add_route(api, "Accounts/{AC}/AvailablePhoneNumbers", "GET",
+              sb__api_available_countries, NULL, 0);
+    add_route(api, "Accounts/{AC}/AvailablePhoneNumbers/{SUB}", "GET",
+              sb__api_available_countries, NULL, 0);
+    add_route(api, "Accounts/{AC}/IncomingPhoneNumbers/AvailableCountries", "GET",
+              sb__api_available_countries, NULL, 0);
+    add_route(api, "Accounts/{AC}/OutgoingCallerIds", "GET,POST", sb__api_collection,
+              &sb__api_caller_ids, 0);
+    add_route(api, "Accounts/{AC}/OutgoingCallerIds/{SID}", "GET,POST,PUT,DELETE",
+              sb__api_item, &sb__api_caller_ids, 0);
+    add_route(api, "Accounts/{AC}/Transcriptions", "GET", sb__api_collection,
+              &sb__api_transcriptions, 0);
+    add_route(api, "Accounts/{AC}/Transcriptions/{SID}", "GET,DELETE", sb__api_item,
+              &sb__api_transcriptions, 0);
+    add_route(api, "Accounts/{AC}/Recordings/{SUB}/Transcriptions", "GET",
+              sb__api_recording_transcriptions, &sb__api_transcriptions, 0);
+    add_route(api, "Accounts/{AC}/Version", "GET", sb__api_version, NULL, 0);
+    if (sb__api_pool_open(api) != 0) {
+        api_really_free(api);
+        return SB_EINVAL;
+    }
 
     api->twilio_route_id = -1;
     api->metrics_route_id = -1;
@@ -597,6 +630,7 @@ int sb_api_new(sb_http_router_t *router, sb_store_t *store,
 void sb_api_use_loop(sb_api_t *api, uv_loop_t *loop)
 {
     api->loop = loop;
+    sb__api_pool_watch(api, loop);
 }
 
 void sb_api_use_recordings(sb_api_t *api, const char *dir)
@@ -622,6 +656,7 @@ void sb_api_free(sb_api_t *api)
     }
     api->router = NULL;
     api->plugin_cb = NULL;
+    sb__api_pool_close(api);
     api->freeing = 1;               /* the last pending request frees it */
     sb__api_release(api);
 }

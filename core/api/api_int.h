@@ -25,7 +25,7 @@
 #define SB__API_VER(json) ((json) == SB__API_JSON_TWILIO ? SB_API_TWILIO_VERSION : SB_API_VERSION)
 #define SB__API_MAX_SEGS 12
 #define SB__API_MAX_ROUTES 64
-#define SB__API_MAX_RESOURCES 16
+#define SB__API_MAX_RESOURCES 24
 #define SB__API_CRED_SLOTS 1024       /* verified-password cache entries */
 #define SB__API_MAX_PENDING 64        /* thread-pool jobs at once */
 /* Failed-login limits (auth.c), per client IP. */
@@ -287,6 +287,7 @@ struct sb_api_s {
                                        (recording_media.c) */
     int mp3_running;
     struct sb_msg_s *msg;           /* messaging (sms.c), or NULL */
+    struct sb__api_pool_s *pool;    /* the number pool (pool.c), or NULL */
 };
 
 /* One request, from arrival to answer. Owned by the api until answered. */
@@ -529,5 +530,56 @@ void sb__api_client_ha1(const char *login, const char *realm,
  * digest would sidestep. */
 void sb__api_client_link(sb__api_ctx_t *ctx, const char *account_sid,
                          const char *email, const char *friendly_name);
+
+/* ---- issue 21: the remaining resources and Twilio's rendering ------------ */
+
+/* outgoing_caller_ids.c, transcriptions.c (TR; also Twilio's
+ * Recordings/{RE}/Transcriptions), version.c (GET Accounts/{AC}/Version). */
+extern sb__api_resource_t sb__api_caller_ids;
+extern sb__api_resource_t sb__api_transcriptions;
+void sb__api_recording_transcriptions(sb__api_ctx_t *ctx);
+void sb__api_version(sb__api_ctx_t *ctx);
+
+/* pool.c: the number pool (numbers.pool). open: loads the file once at
+ * start-up (a missing file is an empty pool, watched for; a malformed one
+ * fails with SB_EINVAL after logging file:line); watch: reloads it when it
+ * changes or on SIGHUP (read and parsed on the thread pool); close: stops
+ * watching and frees the pool once its handles and work are done. */
+int sb__api_pool_open(sb_api_t *api);
+void sb__api_pool_watch(sb_api_t *api, uv_loop_t *loop);
+void sb__api_pool_close(sb_api_t *api);
+/* GET AvailablePhoneNumbers/{ISO}/Local|TollFree|Mobile, Twilio's
+ * AvailablePhoneNumbers and AvailablePhoneNumbers/{ISO}, and
+ * IncomingPhoneNumbers/AvailableCountries. */
+void sb__api_available_numbers(sb__api_ctx_t *ctx);
+void sb__api_available_countries(sb__api_ctx_t *ctx);
+/* numbers.c's create hook: with a pool configured, a non-SIP number must
+ * be an available pool number; fills its capabilities, type and name
+ * from the pool where the request did not. Returns 0, or 1 after
+ * answering (400 21452). */
+int sb__api_pool_claim(sb__api_ctx_t *ctx, sb__api_edit_t *e);
+
+/* twilio.c: Twilio's error code for an HTTP status; its error body; an
+ * error with a specific Twilio code (Restcomm's body on Restcomm paths);
+ * a North American +1 number in national form, "(415) 555-0100" (returns
+ * 0 and leaves out alone for other numbers); and the renderers of Twilio's
+ * from_formatted / to_formatted (Calls) and of prices (Calls: Restcomm
+ * writes Price in XML only; Messages). */
+int sb__api_twilio_code(int status);
+void sb__api_twilio_error_body(sb_buf_t *b, int status, int code, const char *msg);
+void sb__api_error_code(sb__api_ctx_t *ctx, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sb__api_number_national(const char *number, char *out, size_t outlen);
+void sb__api_render_price(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                          const sb__api_resource_t *res, const sb_rows_val_t *vals,
+                          unsigned restcomm_flags);
+void sb__api_twilio_from_formatted(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                                   const sb__api_resource_t *res, const sb_rows_val_t *vals);
+void sb__api_twilio_to_formatted(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                                 const sb__api_resource_t *res, const sb_rows_val_t *vals);
+void sb__api_twilio_call_price(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                               const sb__api_resource_t *res, const sb_rows_val_t *vals);
+void sb__api_twilio_message_price(sb__api_ctx_t *ctx, sb__api_w_t *w,
+                                  const sb__api_resource_t *res, const sb_rows_val_t *vals);
 
 #endif

@@ -112,13 +112,17 @@ static const sb__api_field_t fields[] = {
     SB__FIELD("AccountSid", "account_sid", "account_sid", SB__T_TEXT, 0),
     SB__FIELD("To", "to", "recipient", SB__T_TEXT, 0),
     SB__FIELD("From", "from", "sender", SB__T_TEXT, 0),
+    SB__FIELD("_from_formatted", "from_formatted", NULL, SB__T_CUSTOM, 0,   /* Twilio */
+              .render = sb__api_twilio_from_formatted),
+    SB__FIELD("_to_formatted", "to_formatted", NULL, SB__T_CUSTOM, 0,       /* Twilio */
+              .render = sb__api_twilio_to_formatted),
     SB__FIELD("PhoneNumberSid", "phone_number_sid", "phone_number_sid", SB__T_TEXT,
               SB__F_JOMIT),
     SB__FIELD("Status", "status", "status", SB__T_TEXT, 0),
     SB__FIELD("StartTime", "start_time", NULL, SB__T_CUSTOM, 0, .render = render_start),
     SB__FIELD("EndTime", "end_time", NULL, SB__T_CUSTOM, 0, .render = render_end),
     SB__FIELD("Duration", "duration", "duration", SB__T_INT, 0),
-    SB__FIELD("Price", "price", "price", SB__T_TEXT, SB__F_JOMIT),
+    SB__FIELD("Price", "price", NULL, SB__T_CUSTOM, 0, .render = sb__api_twilio_call_price),
     SB__FIELD("PriceUnit", "price_unit", "price_unit", SB__T_TEXT, 0),
     SB__FIELD("Direction", "direction", "direction", SB__T_TEXT, 0),
     SB__FIELD("AnsweredBy", "answered_by", "answered_by", SB__T_TEXT, 0),
@@ -134,6 +138,7 @@ static const sb__api_field_t fields[] = {
      * server died with, closed by its next start; NULL otherwise. */
     SB__FIELD("EndReason", "end_reason", "end_reason", SB__T_TEXT, 0),
     SB__FIELD("_codec", "_codec", "codec", SB__T_TEXT, SB__F_HIDDEN),
+    SB__FIELD("_price", "_price", "price", SB__T_TEXT, SB__F_HIDDEN),
     SB__FIELD("_rx", "_rx", "rtp_packets_received", SB__T_INT, SB__F_HIDDEN),
     SB__FIELD("_tx", "_tx", "rtp_packets_sent", SB__T_INT, SB__F_HIDDEN),
     SB__FIELD("_lost", "_lost", "rtp_packets_lost", SB__T_INT, SB__F_HIDDEN),

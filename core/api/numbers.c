@@ -40,16 +40,18 @@ static void render_capabilities(sb__api_ctx_t *ctx, sb__api_w_t *w,
                                 const sb_rows_val_t *vals)
 {
     static const struct {
-        const char *col, *xml, *json;
+        const char *col, *xml, *json, *twilio;
     } caps[] = {
-        {"voice_capable", "Voice", "voice_capable"},
-        {"sms_capable", "Sms", "sms_capable"},
-        {"mms_capable", "Mms", "mms_capable"},
-        {"fax_capable", "Fax", "fax_capable"},
+        {"voice_capable", "Voice", "voice_capable", "voice"},
+        {"sms_capable", "Sms", "sms_capable", "sms"},
+        {"mms_capable", "Mms", "mms_capable", "mms"},
+        {"fax_capable", "Fax", "fax_capable", "fax"},
     };
+    /* Twilio names them {"voice", "sms", "mms", "fax"}. */
+    int tw = w->json == SB__API_JSON_TWILIO;
     sb__api_w_obj_begin(w, "Capabilities", "capabilities");
     for (size_t i = 0; i < SB_COUNTOF(caps); i++)
-        sb__api_w_bool(w, caps[i].xml, caps[i].json,
+        sb__api_w_bool(w, caps[i].xml, tw ? caps[i].twilio : caps[i].json,
                        vals[sb__api_col(res, caps[i].col)].i != 0);
     sb__api_w_obj_end(w, "Capabilities");
 }
@@ -327,6 +329,9 @@ static int prepare_number(sb__api_ctx_t *ctx, sb__api_edit_t *e)
             }
             sb__api_edit_text(e, "phone_number", norm);
             free(norm);
+            /* With a number pool, only its available numbers are sold. */
+            if (sb__api_pool_claim(ctx, e))
+                return 1;
         }
         if (sb__api_edit_get(e, "friendly_name") == NULL)
             sb__api_edit_text(e, "friendly_name",
@@ -347,7 +352,13 @@ static int prepare_number(sb__api_ctx_t *ctx, sb__api_edit_t *e)
 
 static void number_conflict(sb__api_ctx_t *ctx, sb__api_edit_t *e)
 {
-    /* Restcomm's answer: 400 with the bare error code as the body. */
+    /* Restcomm's answer: 400 with the bare error code as the body;
+     * Twilio's error body with that code in its dialect. */
+    if (ctx->json == SB__API_JSON_TWILIO) {
+        sb__api_error_code(ctx, 400, 21452, "Phone number %s is not available",
+                           sb__api_edit_get(e, "phone_number")->s);
+        return;
+    }
     static const char body[] = "21452";
     sb__api_send_raw(ctx, 400, "text/plain", body, sizeof body - 1);
 }

@@ -54,7 +54,8 @@ static const sb__api_field_t sms_fields[] = {
     SB__FIELD("Body", "body", "body", SB__T_TEXT, 0),
     SB__FIELD("Status", "status", "status", SB__T_TEXT, 0),
     SB__FIELD("Direction", "direction", "direction", SB__T_TEXT, 0),
-    SB__FIELD("Price", "price", "price", SB__T_TEXT, 0),
+    SB__FIELD("Price", "price", NULL, SB__T_CUSTOM, 0,
+              .render = sb__api_twilio_message_price),
     SB__FIELD("PriceUnit", "price_unit", "price_unit", SB__T_TEXT, 0),
     SB__FIELD("ApiVersion", "api_version", "api_version", SB__T_TEXT, 0),
     SB__FIELD("Uri", "uri", NULL, SB__T_URI, 0),
@@ -62,6 +63,7 @@ static const sb__api_field_t sms_fields[] = {
     SB__FIELD("CallSid", "call_sid", "call_sid", SB__T_TEXT, SB__F_XOMIT | SB__F_JOMIT),
     SB__FIELD("Error", "error", NULL, SB__T_CUSTOM, 0, .render = render_error),
     SB__FIELD("_error_code", "_error_code", "error_code", SB__T_INT, SB__F_HIDDEN),
+    SB__FIELD("_price", "_price", "price", SB__T_TEXT, SB__F_HIDDEN),
     SB__FIELD("_error_message", "_error_message", "error_message", SB__T_TEXT,
               SB__F_HIDDEN),
 };

@@ -120,6 +120,8 @@ static const keydef_t schema[] = {
      "boolean"},
     {"recordings", "max_concurrent", T_INT, OFF(recordings_max_concurrent), 0,
      1000000, "recordings at once, 0 for no limit"},
+    {"numbers", "pool", T_STRING, OFF(numbers_pool), 0, 0,
+     "file of the numbers offered for sale"},
     {"asr", "max_concurrent", T_INT, OFF(asr_max_concurrent), 1, 256,
      "speech recognizers running at once"},
     {"asr", "model", T_STRING, OFF(asr_model), 0, 0,
@@ -150,7 +152,7 @@ static const keydef_t schema[] = {
 static const char *const sections[] = {"sip", "http", "store", "plugins", "lua",
                                        "console", "admin", "log", "refer", "calls",
                                        "media", "tts", "recordings", "asr", "metrics",
-                                       "sms", "email"};
+                                       "sms", "email", "numbers"};
 
 const char *sb_config_transport_name(sb_transport_t t)
 {
@@ -292,6 +294,7 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->media_cache_dir);
     free(cfg->media_root);
     free(cfg->recordings_dir);
+    free(cfg->numbers_pool);
     free(cfg->asr_model);
     free(cfg->asr_dict);
     free(cfg->sms_smpp_host);

@@ -133,6 +133,10 @@ typedef struct sb_config_s {
                                    SID is the capability) */
     int recordings_max_concurrent;  /* 0 (default): no limit */
 
+    /* numbers.* (issue 21; docs/rest.md "The number pool") */
+    char *numbers_pool;         /* the pool file AvailablePhoneNumbers
+                                   offers; NULL (default): no pool */
+
     /* asr.* (speech input of Gather) */
     int asr_max_concurrent;     /* recognizers at once; default 2 */
     char *asr_model;            /* acoustic model folder; default Debian's

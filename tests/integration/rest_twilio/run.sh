@@ -53,3 +53,20 @@ assert_eq "$(jq_py 'd["uri"]')" "/2010-04-01/Accounts/$ADMIN_SID/Calls" "the lis
 assert_eq "$(jq_py 'd["calls"][0]["uri"].startswith("/2010-04-01/")')" true "each call's uri"
 req GET "/../../2010-04-01/Accounts/$ADMIN_SID/Clients" "${admin[@]}"
 assert_eq "$(jq_py 'isinstance(d, dict) and "clients" in d')" true "Clients is a page there"
+
+# Issue 21's remaining resources through the library (resources.py): the
+# number pool (written now; loaded when it appears), outgoing caller IDs,
+# transcriptions, and Twilio's error codes.
+cat >"$SB_TMP/pool.csv" <<'CSV'
+US,local,+14155550100,voice+sms,CA,94105,San Francisco
+US,local,+14155550101,voice,CA,94105,San Francisco
+US,local,+12125550102,voice+sms+mms,NY,10001,New York
+US,tollfree,+18005550199,voice
+GB,mobile,+447700900123,voice+sms,,,London
+CSV
+for _ in $(seq 50); do grep -q "numbers: pool reloaded" "$SB_LOG" && break; sleep 0.1; done
+"$TWILIO_PY" "$SB_TEST_DIR/resources.py" "http://127.0.0.1:$SB_HTTP_PORT" "$ADMIN_SID" "$TOKEN" \
+  >"$SB_TMP/twilio-resources.out" 2>&1
+rc=$?
+sed "s/^/resources: /" "$SB_TMP/twilio-resources.out"
+[ $rc -eq 0 ] || fail "the Twilio library on the pool, caller IDs and transcriptions (exit $rc)"

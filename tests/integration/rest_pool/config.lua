@@ -1,0 +1,1 @@
+numbers.pool = "@TMP@/pool.csv"

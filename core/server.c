@@ -44,6 +44,8 @@ typedef struct {
     sb_store_t *store;
     sb_http_server_t *http;
     sb_http_router_t *router;
+    sb_http_server_t *metrics_http;     /* metrics.listen, or NULL */
+    sb_http_router_t *metrics_router;
     sb_api_t *api;
     sb_http_client_t *client;   /* outgoing HTTP: RCML fetches, callbacks */
     sb_lua_t *lua;
@@ -81,6 +83,9 @@ static void write_metrics(void *arg, sb_buf_t *b)
                        "# TYPE switchboard_media_playing gauge\n");
         sb_buf_printf(b, "switchboard_media_playing %llu\n", (unsigned long long)cs.playing);
     }
+    if (s->media)
+        sb_media_engine_write_metrics(s->media, b);
+    sb_metrics_write(b);
     sb_buf_puts(b, "# HELP switchboard_uptime_seconds Seconds since the server started.\n"
                    "# TYPE switchboard_uptime_seconds gauge\n");
     sb_buf_printf(b, "switchboard_uptime_seconds %.3f\n",
@@ -129,6 +134,33 @@ static void close_http(void *arg)
 {
     server_t *s = arg;
     sb_http_server_close(s->http, on_http_closed, s);
+}
+
+/* metrics.listen: closed before the REST listener, whose api it borrows. */
+static void on_metrics_http_closed(void *arg)
+{
+    server_t *s = arg;
+    s->metrics_http = NULL;
+    sb_http_router_free(s->metrics_router);
+    s->metrics_router = NULL;
+    sb_loop_closed(s->loop);
+}
+
+static void close_metrics_http(void *arg)
+{
+    server_t *s = arg;
+    sb_http_server_close(s->metrics_http, on_metrics_http_closed, s);
+}
+
+static void on_lag_closed(void *arg)
+{
+    server_t *s = arg;
+    sb_loop_closed(s->loop);
+}
+
+static void close_lag(void *arg)
+{
+    sb_metrics_lag_close(on_lag_closed, arg);
 }
 
 static void on_client_closed(void *arg)
@@ -684,6 +716,8 @@ static int start_console(server_t *s, char *err, size_t errlen)
     return rc;
 }
 
+static int start_metrics_http(server_t *s, char *err, size_t errlen);
+
 static int start_http(server_t *s, char *err, size_t errlen)
 {
     const sb_config_t *cfg = s->cfg;
@@ -723,9 +757,47 @@ static int start_http(server_t *s, char *err, size_t errlen)
         sb_http_router_free(s->router);
         s->router = NULL;
     }
-    if (rc != 0)
+    if (rc != 0) {
         snprintf(err, errlen, "http: cannot listen on %s:%d: %s", cfg->http_host,
                  cfg->http_port, sb_strerror(rc));
+        return rc;
+    }
+    return start_metrics_http(s, err, errlen);
+}
+
+/* metrics.listen: GET /metrics on a listener of its own. */
+static int start_metrics_http(server_t *s, char *err, size_t errlen)
+{
+    const sb_config_t *cfg = s->cfg;
+    if (cfg->metrics_host == NULL)
+        return 0;
+    sb_http_server_opts_t opts = {
+        .host = cfg->metrics_host,
+        .port = cfg->metrics_port,
+        .max_header_bytes = cfg->http_max_header,
+        .max_body_bytes = 4096,
+        .idle_timeout_ms = cfg->http_idle_timeout_ms,
+        .request_timeout_ms = cfg->http_request_timeout_ms,
+        .max_connections = 64,
+        .max_connections_per_address = 16,
+    };
+    s->metrics_router = sb_http_router_new();
+    int rc = sb_api_mount_metrics(s->api, s->metrics_router);
+    if (rc == 0)
+        rc = sb_http_server_new(sb_loop_uv(s->loop), &opts, sb_http_router_dispatch,
+                                s->metrics_router, &s->metrics_http);
+    if (rc == 0)
+        rc = sb_http_server_listen(s->metrics_http);
+    if (s->metrics_http)
+        sb_loop_add_closer(s->loop, "metrics-http", close_metrics_http, s);
+    else {
+        sb_http_router_free(s->metrics_router);
+        s->metrics_router = NULL;
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "%s:%d: metrics.listen: cannot listen on %s:%d: %s",
+                 cfg->path ? cfg->path : "(defaults)", cfg->metrics_listen_line,
+                 cfg->metrics_host, cfg->metrics_port, sb_strerror(rc));
     return rc;
 }
 
@@ -775,6 +847,9 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
     s.started_ms = t0;
 
     sb_log_set_level((sb_log_level_t)cfg->log_level);
+    if (cfg->log_format)
+        sb_log_set_format(cfg->log_format);
+    sb_metrics_enable(cfg->metrics_enabled);
     if (cfg->log_file && (rc = sb_log_open(cfg->log_file)) != 0) {
         fprintf(stderr, "switchboard: cannot open log file %s: %s\n", cfg->log_file,
                 sb_strerror(rc));
@@ -788,6 +863,8 @@ int sb_server_run(const sb_config_t *cfg, const char *datadir)
         return 1;
     }
     sb_loop_on_hup(s.loop, on_hup, NULL);
+    if (cfg->metrics_enabled && sb_metrics_lag_start(sb_loop_uv(s.loop)) == 0)
+        sb_loop_add_closer(s.loop, "metrics-lag", close_lag, &s);
 
     sb_sip_t *sip = NULL;
     rc = start_store(&s, err, sizeof err);

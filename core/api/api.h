@@ -62,6 +62,11 @@ void sb_api_use_messaging(sb_api_t *api, struct sb_msg_s *msg);
 struct sb_buf_s;
 typedef void (*sb_api_metrics_cb)(void *arg, struct sb_buf_s *out);
 void sb_api_use_metrics(sb_api_t *api, sb_api_metrics_cb cb, void *arg);
+/* metrics.listen: mounts GET /metrics (with metrics.auth) on router, a
+ * listener of its own; the REST listener then does not serve it. The
+ * route borrows api: close that listener before sb_api_free. Returns 0
+ * or a negative SB_E* code. */
+int sb_api_mount_metrics(sb_api_t *api, sb_http_router_t *router);
 
 /* ---- plugin routes ------------------------------------------------------ */
 

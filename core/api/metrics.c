@@ -4,9 +4,11 @@
  * started, ended by direction and final status, refused by admission
  * control), registrations, the REST API's requests by route and status
  * class with a latency histogram, and whatever the server adds through
- * sb_api_use_metrics (the media clock, the process). Off with
+ * sb_api_use_metrics (the media workers, SIP, RCML fetches, the store,
+ * Lua errors, the event loop's lag, the process). Off with
  * metrics.enabled = false; behind HTTP Basic with metrics.auth =
- * "user:password".
+ * "user:password"; with metrics.listen on a listener of its own
+ * (sb_api_mount_metrics) instead of the REST listener.
  *
  * The REST counters are kept here too: sb__api_metrics_request is called
  * with every answer (api.c).
@@ -192,8 +194,17 @@ static void on_metrics(sb_http_req_t *req, void *arg)
     sb_buf_free(&b);
 }
 
+int sb_api_mount_metrics(sb_api_t *api, sb_http_router_t *router)
+{
+    int id;
+    return sb_http_router_add(router, "GET", "/metrics", on_metrics, api, &id);
+}
+
 int sb__api_metrics_mount(sb_api_t *api)
 {
+    /* metrics.listen: served on its own listener only (server.c). */
+    if (api->cfg && api->cfg->metrics_host)
+        return 0;
     return sb_http_router_add(api->router, "GET", "/metrics", on_metrics, api,
                               &api->metrics_route_id);
 }

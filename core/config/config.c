@@ -79,6 +79,7 @@ static const keydef_t schema[] = {
     {"admin", "password", T_STRING, OFF(admin_password), 0, 0, "password"},
     {"log", "level", T_LOGLEVEL, 0, 0, 0, "error, warn, info, debug or trace"},
     {"log", "file", T_STRING, OFF(log_file), 0, 0, "file path"},
+    {"log", "format", T_STRING, OFF(log_format), 0, 0, "\"text\" or \"json\""},
     {"refer", "notify", T_BOOL, OFF(refer_notify), 0, 1, "boolean"},
     {"calls", "max_concurrent", T_INT, OFF(calls_max_concurrent), 0, 1000000,
      "live calls, 0 for no limit"},
@@ -90,6 +91,7 @@ static const keydef_t schema[] = {
      "calls an account may create over REST per second, 0 for no limit"},
     {"metrics", "enabled", T_BOOL, OFF(metrics_enabled), 0, 1, "boolean"},
     {"metrics", "auth", T_STRING, OFF(metrics_auth), 0, 0, "user:password"},
+    {"metrics", "listen", T_HOSTPORT, 0, 0, 0, "\"IP:PORT\""},
     {"media", "port_min", T_INT, OFF(media_port_min), 1024, 65534, "UDP port"},
     {"media", "port_max", T_INT, OFF(media_port_max), 1025, 65535, "UDP port"},
     {"media", "timeout", T_INT, OFF(media_timeout_s), 1, 86400, "seconds"},
@@ -289,6 +291,8 @@ void sb_config_free(sb_config_t *cfg)
     free(cfg->admin_password);
     free(cfg->metrics_auth);
     free(cfg->log_file);
+    free(cfg->log_format);
+    free(cfg->metrics_host);
     free(cfg->media_ip);
     free(cfg->media_bind_ip);
     free(cfg->media_cache_dir);
@@ -647,6 +651,8 @@ static int conv_value(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *
         if (k->type == T_SIP_URI && strncmp(s, "sip:", 4) != 0 &&
             strncmp(s, "sips:", 5) != 0)
             return fail_key(c, k->section, k->key, "'%s' is not a SIP URI", s);
+        if (k->offset == OFF(log_format) && strcmp(s, "text") != 0 && strcmp(s, "json") != 0)
+            return fail_key(c, k->section, k->key, "expected %s, got '%s'", k->help, s);
         char **slot = (char **)(base + k->offset);
         free(*slot);
         *slot = sb_xstrdup(s);
@@ -696,6 +702,14 @@ static int conv_value(ctx_t *c, lua_State *L, sb_config_t *cfg, const keydef_t *
             return fail_key(c, k->section, k->key, "'%s': host must be an IP address", s);
         if (rc != 0)
             return fail_key(c, k->section, k->key, "'%s': expected %s", s, k->help);
+        if (strcmp(k->section, "metrics") == 0) {
+            free(cfg->metrics_host);
+            cfg->metrics_host = sb_xstrdup(host);
+            cfg->metrics_port = port;
+            cfg->metrics_listen_line = sb__config_find_line(c->src, c->srclen, "metrics",
+                                                            "listen");
+            return 0;
+        }
         free(cfg->http_host);
         cfg->http_host = sb_xstrdup(host);
         cfg->http_port = port;

@@ -85,6 +85,7 @@ typedef struct sb_config_s {
     /* log.* */
     int log_level;              /* sb_log_level_t; default info */
     char *log_file;             /* NULL: stderr */
+    char *log_format;           /* "text" (default, NULL) or "json" */
 
     /* refer.* */
     int refer_notify;           /* send NOTIFY sipfrag; default 1 */
@@ -99,6 +100,9 @@ typedef struct sb_config_s {
     /* metrics.* (GET /metrics) */
     int metrics_enabled;        /* default 1 */
     char *metrics_auth;         /* "user:password" for HTTP Basic, or NULL */
+    char *metrics_host;         /* metrics.listen: its own listener, or NULL */
+    int metrics_port;           /*   (NULL: served on http.listen) */
+    int metrics_listen_line;    /* the line of metrics.listen, for errors */
 
     /* media.* */
     int media_port_min;         /* default 20000 */

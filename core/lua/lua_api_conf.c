@@ -251,11 +251,11 @@ void sb__lua_inject_conference(lua_State *L)
 static void on_conf_hooks_done(sb_lua_session_t *s, int status, const char *msg,
                                void *arg)
 {
-    (void)s;
     (void)arg;
     if (status != 0)
-        sb_log(SB_LOG_WARN, "conference: hook handlers ended with %s%s%s",
-               sb_err_name(status), msg ? ": " : "", msg ? msg : "");
+        sb_log_call(SB_LOG_WARN, s && s->sid[0] ? s->sid : NULL,
+                    "conference: hook handlers ended with %s%s%s",
+                    sb_err_name(status), msg ? ": " : "", msg ? msg : "");
 }
 
 /* The runner's conf_event: a session runs switchboard.host.run_conference

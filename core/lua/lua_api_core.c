@@ -38,7 +38,34 @@ static int lcore_log(lua_State *L)
     else if (sb_log_parse_level(lvl, &level) != 0)
         return luaL_argerror(L, 1, "unknown log level");
     sb_lua_session_t *s = sb_lua_session_of(L);
-    sb_log_call(level, s && s->sid[0] ? s->sid : NULL, "%s", msg);
+    const char *sid = s && s->sid[0] ? s->sid : NULL;
+    if (!SB_LOG_ENABLED(level) && level != SB_LOG_ERROR)
+        return 0;
+    /* The plugin a line belongs to: the manager writes "plugin NAME: ..."
+     * about a plugin and "[NAME] ..." for plugin:log. */
+    char plugin[64] = "";
+    size_t n = 0;
+    int errors_in_plugin = 0;
+    if (strncmp(msg, "plugin ", 7) == 0) {
+        n = strcspn(msg + 7, ": ");
+        if (n > 0 && n < sizeof plugin && msg[7 + n] == ':') {
+            memcpy(plugin, msg + 7, n);
+            plugin[n] = '\0';
+            errors_in_plugin = 1;
+        }
+    } else if (msg[0] == '[') {
+        n = strcspn(msg + 1, "] ");
+        if (n > 0 && n < sizeof plugin && msg[1 + n] == ']') {
+            memcpy(plugin, msg + 1, n);
+            plugin[n] = '\0';
+        }
+    }
+    /* An error the manager reports about a plugin's code (load, verb,
+     * hook, route); a plugin's own plugin:log("error") is not one. */
+    if (level == SB_LOG_ERROR && errors_in_plugin)
+        sb_metrics_lua_error(plugin);
+    if (SB_LOG_ENABLED(level))
+        sb_log_emit_plugin(level, sid, plugin[0] ? plugin : NULL, "%s", msg);
     return 0;
 }
 

@@ -22,7 +22,29 @@
 typedef struct http_op_s {
     sb_lua_op_t op;
     sb_http_fetch_t *handle;    /* valid until on_fetch_done returns */
+    int rcml;                   /* core.rcml_fetch: counted in metrics */
+    uint64_t t0_ns;             /* start (uv_hrtime), when rcml */
 } http_op_t;
+
+/* An RCML fetch that ended: its time and, unless 2xx, why (metrics). A
+ * fetch cancelled by a hang-up is not counted. */
+static void count_rcml(const http_op_t *h, int err, const sb_http_response_t *resp)
+{
+    if (!h->rcml || !sb_metrics_on || err == SB_ECANCELED)
+        return;
+    const char *why = NULL;
+    if (err == SB_ETIMEDOUT)
+        why = "timeout";
+    else if (err == SB_ENETWORK)
+        why = "network";
+    else if (err == SB_ETOOBIG)
+        why = "too-big";
+    else if (err < 0)
+        why = "other";
+    else if (resp == NULL || resp->status < 200 || resp->status > 299)
+        why = "http";
+    sb_metrics_rcml_fetch((double)(uv_hrtime() - h->t0_ns) / 1e9, why);
+}
 
 static void push_response(lua_State *L, const sb_http_response_t *r)
 {
@@ -62,6 +84,8 @@ static void on_fetch_done(int err, const sb_http_response_t *resp, void *arg)
 {
     http_op_t *h = arg;
     sb_lua_session_t *s = sb_lua_op_finish(&h->op);
+    if (s != NULL)
+        count_rcml(h, err, resp);
     free(h);
     if (s == NULL)
         return;                 /* cancelled: the session moved on */
@@ -177,7 +201,7 @@ static const char *str_field(lua_State *L, int idx, const char *name,
  * value } } for any HTTP answer (4xx and 5xx included), or nil, reason,
  * message with reason "timeout", "network", "too-big", "limit" (too many
  * redirects), "invalid" (bad request), "hangup" (the call ended). */
-static int lhttp_request(lua_State *L)
+static int request(lua_State *L, int rcml)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     sb_lua_t *rt = sb__lua_runtime(L);
@@ -228,6 +252,8 @@ static int lhttp_request(lua_State *L)
 
     http_op_t *h = SB_NEW(http_op_t);
     h->op.cancel = http_cancel;
+    h->rcml = rcml;
+    h->t0_ns = rcml ? uv_hrtime() : 0;
     rc = sb_http_fetch(rt->http, &req, on_fetch_done, h, &h->handle);
     sb_http_params_free(&params);
     sb_http_params_free(&headers);
@@ -238,6 +264,19 @@ static int lhttp_request(lua_State *L)
         return 3;
     }
     return sb_lua_op_yield(L, s, &h->op);
+}
+
+static int lhttp_request(lua_State *L)
+{
+    return request(L, 0);
+}
+
+/* core.rcml_fetch{...}: http.request for the RCML runner's documents
+ * (host.fetch), timed and counted in GET /metrics. Same arguments and
+ * returns as core.http_request. */
+static int lhttp_rcml_fetch(lua_State *L)
+{
+    return request(L, 1);
 }
 
 static void on_client_closed(void *arg)
@@ -277,6 +316,11 @@ static int lhttp_request(lua_State *L)
     return 3;
 }
 
+static int lhttp_rcml_fetch(lua_State *L)
+{
+    return lhttp_request(L);
+}
+
 int sb__lua_http_init(sb_lua_t *rt)
 {
     return SB_ENOENT;
@@ -291,6 +335,7 @@ int sb__lua_http_close(sb_lua_t *rt)
 
 static const luaL_Reg http_funcs[] = {
     {"http_request", lhttp_request},
+    {"rcml_fetch", lhttp_rcml_fetch},
     {NULL, NULL},
 };
 

@@ -257,11 +257,11 @@ void sb__lua_inject_refer(lua_State *L)
 static void on_refer_done(sb_lua_session_t *s, int status, const char *msg,
                           void *arg)
 {
-    (void)s;
     (void)msg;
     sb_call_refer_t *r = arg;
     if (status != 0)
-        sb_log(SB_LOG_WARN, "transfer: refer handlers ended with %s", sb_err_name(status));
+        sb_log_call(SB_LOG_WARN, s && s->sid[0] ? s->sid : NULL,
+                    "transfer: refer handlers ended with %s", sb_err_name(status));
     sb_call_refer_done(r);
     sb_call_refer_unref(r);
 }

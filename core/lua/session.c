@@ -195,6 +195,7 @@ static void finish(sb_lua_session_t *s, int st)
         status = st == LUA_ERRMEM ? SB_ENOMEM
                  : rt->instr_tripped ? SB_ELIMIT : SB_ESCRIPT;
         sb_log_call(SB_LOG_ERROR, s->sid, "lua: session failed: %s", msg);
+        sb_metrics_lua_error(NULL);
     }
     s->state = SESSION_DONE;
     s->pending = NULL;

@@ -486,7 +486,8 @@ static int load_each(sb_lua_t *rt, int unload, int *first_err, char *err,
             memcpy(detail, msg, sizeof msg);
             snprintf(msg, sizeof msg, "plugin %s: runtime error: %.900s",
                      name ? name : "?", detail);
-            sb_log_emit(SB_LOG_ERROR, NULL, "%s", msg);
+            sb_log_emit_plugin(SB_LOG_ERROR, NULL, name, "%s", msg);
+            sb_metrics_lua_error(name);
         } else {
             if (!lua_toboolean(L, -3)) {
                 code = kind_to_err(lua_tostring(L, -2));
@@ -495,6 +496,11 @@ static int load_each(sb_lua_t *rt, int unload, int *first_err, char *err,
             }
             lua_pop(L, 3);
         }
+        /* reload(): one line per plugin with its result (a failure is
+         * the error line the manager wrote). */
+        if (unload && code == 0)
+            sb_log_emit_plugin(SB_LOG_INFO, NULL, name, "plugin %s: reloaded",
+                               name ? name : "?");
         if (code < 0) {
             if (failed++ == 0) {
                 *first_err = code;
@@ -536,7 +542,8 @@ int sb_lua_reload(sb_lua_t *rt, const char *name, char *err, size_t errlen)
                          sizeof msg);
     if (rc < 0) {
         set_err(err, errlen, "plugin %s: runtime error: %s", name, msg);
-        sb_log_emit(SB_LOG_ERROR, NULL, "%s", err ? err : msg);
+        sb_log_emit_plugin(SB_LOG_ERROR, NULL, name, "%s", err ? err : msg);
+        sb_metrics_lua_error(name);
         return rc;
     }
     /* true | nil, kind, message */

@@ -36,6 +36,12 @@ typedef struct sb__txq_s {
     uint8_t data[];
 } sb__txq_t;
 
+/* metrics.c: adds what ep's counters gained since the last call to its
+ * worker's totals (the worker's thread). */
+void sb__media_metrics_fold(sb__media_worker_t *w, sb_media_endpoint_t *ep);
+/* metrics.c: one sweep's pass over the worker's endpoints. */
+void sb__media_metrics_sweep(sb__media_worker_t *w, uint64_t now_ms);
+
 /* ---- messages between the caller's loop and the workers ---------------- */
 
 /* Worker to caller: completions and events, delivered on the engine's
@@ -303,6 +309,8 @@ struct sb_media_endpoint_s {
     sb__outstream_t out;
     sb__rxstats_t rx;
     sb_media_stats_t st;
+    /* What the worker's metrics have counted of st and rx (metrics.c). */
+    uint64_t m_rx_seen, m_tx_seen, m_lost_seen;
     sb__dtmf_tx_t txd;          /* .active */
     struct sockaddr_storage remote;         /* RTP destination (latched) */
     sb__dtmf_rx_t rxd;
@@ -397,6 +405,10 @@ struct sb__media_worker_s {
     uint64_t ticks, missed_ticks, frames, late_frames;
     uint64_t mix_ticks, mix_late, mix_members;  /* rooms: ticks, late, members */
     int64_t playing;
+    /* Metrics (metrics.c): packets and loss folded in from
+     * the endpoints by the sweep, and their jitter; written here with
+     * relaxed atomic stores, read by the engine's loop. */
+    uint64_t m_rx, m_tx, m_lost, m_jitter_us, m_jitter_max_us;
     uint8_t rxbuf[SB__RXBUF_SIZE] __attribute__((aligned(16)));
 };
 

@@ -720,6 +720,12 @@ typedef struct sb_media_mix_stats_s {
 void sb_media_engine_mix_stats(const sb_media_engine_t *engine,
                                sb_media_mix_stats_t *out);
 
+/* GET /metrics: appends the per-worker families (RTP packets received and
+ * sent, loss, jitter, late generated frames) to out in Prometheus' text
+ * format. Engine's loop only; safe while the engine is closing. */
+struct sb_buf_s;
+void sb_media_engine_write_metrics(const sb_media_engine_t *engine, struct sb_buf_s *out);
+
 /* Returns borrowed (static) names: "PCMU", "sendrecv". */
 const char *sb_media_codec_name(sb_media_codec_t codec);
 const char *sb_media_dir_name(sb_media_dir_t dir);

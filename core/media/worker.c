@@ -282,6 +282,7 @@ static void on_ep_closed_destroy(uv_handle_t *h)
     if (--ep->open_handles > 0)
         return;
     sb__media_worker_t *w = ep->w;
+    sb__media_metrics_fold(w, ep);
     wunlink(ep);
     sb__media_post_req(w->engine, &ep->free_req);
 }
@@ -468,6 +469,7 @@ static void on_sweep(uv_timer_t *t)
     sb__media_worker_t *w = t->data;
     sb_media_engine_t *e = w->engine;
     uint64_t now = uv_now(w->loop);
+    sb__media_metrics_sweep(w, now);
     for (sb_media_endpoint_t *ep = w->eps; ep; ep = ep->wnext) {
         if (ep->destroying)
             continue;

@@ -143,10 +143,48 @@ static void on_destroy_timer(uv_timer_t *t)
     uv_close((uv_handle_t *)&sip->destroy_timer, on_destroy_timer_closed);
 }
 
+/* The request being dispatched (metrics: the method of the responses
+ * sent on its handle while it is). */
+static nua_handle_t *cur_nh;
+static const char *cur_method;
+
+void sb__sip_count_response(nua_handle_t *nh, int status)
+{
+    if (!sb_metrics_on)
+        return;
+    const char *m = nh && nh == cur_nh ? cur_method : "INVITE";
+    sb_metrics_sip_response(1, m, status);
+}
+
+/* Counts what an event says passed: a request received (and nua's own
+ * answer to it), or a response received to a request we sent. */
+static void count_event(nua_event_t event, int status, nua_handle_t *nh,
+                        sip_t const *msg)
+{
+    if (msg == NULL)
+        return;
+    if (msg->sip_request) {
+        const char *m = msg->sip_request->rq_method_name;
+        sb_metrics_sip_request(0, m);
+        cur_nh = nh;
+        cur_method = m;
+        /* nua answered it already (OPTIONS, BYE, CANCEL). */
+        if (status >= 200 && event != nua_i_invite && event != nua_i_ack)
+            sb_metrics_sip_response(1, m, status);
+    } else if (msg->sip_status && msg->sip_cseq) {
+        const char *m = msg->sip_cseq->cs_method_name;
+        sb_metrics_sip_response(0, m, msg->sip_status->st_status);
+        if (msg->sip_status->st_status >= 200)
+            sb_metrics_sip_request(1, m);
+    }
+}
+
 static void on_nua_event(nua_event_t event, int status, char const *phrase,
                          nua_t *nua, sb_sip_t *sip, nua_handle_t *nh,
                          nua_hmagic_t *hmagic, sip_t const *msg, tagi_t tags[])
 {
+    if (sb_metrics_on)
+        count_event(event, status, nh, msg);
     switch (event) {
     case nua_i_options:
         /* nua has answered 200 with our Allow already. */
@@ -191,6 +229,8 @@ static void on_nua_event(nua_event_t event, int status, char const *phrase,
         sb_log(SB_LOG_TRACE, "sip: event %s %d", nua_event_name(event), status);
         break;
     }
+    cur_nh = NULL;
+    cur_method = NULL;
     sb_loop_sync(sip->loop);
 }
 

@@ -134,12 +134,15 @@ int sb_sip_leg_refer_respond(sb_sip_leg_t *leg, int status, const char *reason,
     nua_handle_t *nh = sb__sip_leg_nh(leg);
     char *r = status >= 300 && reason ? reason_value(status, reason) : NULL;
     const char *phrase = status == 202 ? "Accepted" : sip_status_phrase(status);
-    if (nh)
-        nua_respond(nh, status, phrase ? phrase : "Failed", NUTAG_WITH_SAVED(saved),
+    if (nh) {
+        /* Outside the REFER's dispatch: counted here as REFER's. */
+        sb_metrics_sip_response(1, "REFER", status);
+        (nua_respond)(nh, status, phrase ? phrase : "Failed", NUTAG_WITH_SAVED(saved),
                     SIPTAG_EVENT_STR("refer"),
                     TAG_IF(status < 300 && !subscription,
                            SIPTAG_HEADER_STR("Refer-Sub: false")),
                     TAG_IF(r, SIPTAG_REASON_STR(r)), TAG_END());
+    }
     nua_destroy_event(saved);
     free(r);
     sb__sip_leg_refer_set_subscribed(leg, status < 300 && subscription);

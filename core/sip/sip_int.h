@@ -244,4 +244,19 @@ int sb__sip_message_response(sb_sip_t *sip, nua_handle_t *nh, int status,
  * (before nua_shutdown). */
 void sb__sip_messages_shutdown(sb_sip_t *sip);
 
+/* ---- agent.c: metrics --------------------------------------------------------- */
+
+/* Counts a response we send on nh (metrics): the method is the request
+ * being dispatched when nh is its handle, else INVITE (outside a dispatch
+ * only a leg answers its INVITE; refer.c counts its own late answer). */
+void sb__sip_count_response(nua_handle_t *nh, int status);
+/* Every nua_respond in this module goes through the counter; the status
+ * is the first argument after nh (SIP_xxx macros expand to status,
+ * phrase, hence the indirection). */
+#define SB__SIP_FIRST(...) SB__SIP_FIRST_(__VA_ARGS__, 0)
+#define SB__SIP_FIRST_(a, ...) (a)
+#define nua_respond(nh, ...)                                                \
+    (sb__sip_count_response((nh), SB__SIP_FIRST(__VA_ARGS__)),             \
+     (nua_respond)((nh), __VA_ARGS__))
+
 #endif

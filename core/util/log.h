@@ -1,7 +1,8 @@
 /*
  * log.h: leveled logging to stderr or a file, with timestamps and an optional
- * per-call prefix (the call SID). One process-wide logger; not thread-safe
- * beyond what stdio gives (all logging happens on the reactor thread).
+ * per-call prefix (the call SID), as text or as one JSON object per line.
+ * One process-wide logger; each line is formatted apart and written with
+ * one stdio call, so lines from other threads never interleave.
  */
 #ifndef SB_LOG_H
 #define SB_LOG_H
@@ -32,11 +33,24 @@ int sb_log_open(const char *path);
 int sb_log_reopen(void);
 void sb_log_close(void);
 
-/* Logs one line. call_sid may be NULL; it is printed as a [CA...] prefix. */
+/* log.format: "text" (the default) or "json" (one object per line with
+ * ts, level, msg, and call_sid and plugin when known). Returns 0 or
+ * SB_EINVAL for another name. */
+int sb_log_set_format(const char *name);
+int sb_log_is_json(void);
+
+/* Logs one line. call_sid may be NULL; it is printed as a [CA...] prefix.
+ * A message of several lines (a Lua traceback) is folded into one: each
+ * line break and the indentation after it become " | ". */
 void sb_log_emit(sb_log_level_t level, const char *call_sid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sb_log_vemit(sb_log_level_t level, const char *call_sid, const char *fmt,
                   va_list ap);
+
+/* As sb_log_emit, for a line that belongs to a plugin (borrowed name, may
+ * be NULL): the JSON format carries it as "plugin". */
+void sb_log_emit_plugin(sb_log_level_t level, const char *call_sid, const char *plugin,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define SB_LOG_ENABLED(lvl) ((lvl) <= sb_log_get_level())
 #define sb_log(lvl, ...)                                                    \

@@ -13,6 +13,7 @@
 #include "timefmt.h"
 #include "crypto.h"
 #include "fs.h"
+#include "metrics.h"
 
 #define sb_assert(cond)                                                     \
     do {                                                                    \

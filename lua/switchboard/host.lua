@@ -50,7 +50,7 @@ function host.init(options)
   })
   plugins.default = m
   the_host = {
-    fetch = core.http_request,
+    fetch = core.rcml_fetch or core.http_request,   -- timed for /metrics
     parse_rcml = core.rcml_parse,
     notify = function(call, n)
       if call ~= nil then

@@ -504,9 +504,12 @@ function manager:reload(name)
   for _, p in ipairs(self:discover()) do
     found[p.name] = true
     local ok, kind, err = self:load_file(p.name, p.path)
-    if not ok and first_kind == nil then
+    if ok then
+      -- One line per plugin with its result (a failure is report's line).
+      self.log("info", ("plugin %s: reloaded"):format(p.name))
+    elseif first_kind == nil then
       first_kind, first_msg = kind, report(self, p.name, kind, err)
-    elseif not ok then
+    else
       report(self, p.name, kind, err)
     end
   end

@@ -308,6 +308,18 @@ describe("switchboard.plugins", function ()
       assert.is_not_nil(m:verb("B"))
     end)
 
+    it("logs one line per plugin with its result on a rescan", function ()
+      local files = {
+        ["/p/a.lua"] = [[plugin:verb("A", function () end)]],
+        ["/p/c.lua"] = [[this is not Lua]],
+      }
+      local m, logs = manager(files)
+      m:load_all()
+      assert.is_nil(m:reload())
+      assert.is_not_nil(logged(logs, "^plugin a: reloaded$"))
+      assert.is_not_nil(logged(logs, "^plugin c: syntax error"))
+    end)
+
     it("reports an unknown plugin", function ()
       local m = manager({})
       local ok, kind = m:reload("nope")

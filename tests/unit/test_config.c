@@ -252,6 +252,32 @@ static void test_config_trusted_peers(void **state)
     expect_error("sip.trusted = { 10 }\n", "1: sip.trusted", "entry 1");
 }
 
+/* metrics.listen gets a listener of its own (with the line for start-up
+ * errors); log.format is "text" or "json". */
+static void test_config_metrics_listen_and_log_format(void **state)
+{
+    (void)state;
+    sb_config_t cfg;
+    char err[512] = "";
+    sb_config_defaults(&cfg, "/plugins");
+    assert_null(cfg.metrics_host);
+    assert_null(cfg.log_format);
+    const char *p = write_conf("m.lua", "http.listen = \"127.0.0.1:8081\"\n"
+                                        "log.format = \"json\"\n"
+                                        "metrics.listen = \"127.0.0.1:9464\"\n");
+    assert_int_equal(sb_config_load(&cfg, p, err, sizeof err), 0);
+    assert_string_equal(cfg.metrics_host, "127.0.0.1");
+    assert_int_equal(cfg.metrics_port, 9464);
+    assert_int_equal(cfg.metrics_listen_line, 3);
+    assert_int_equal(cfg.http_port, 8081);          /* untouched by metrics.listen */
+    assert_string_equal(cfg.log_format, "json");
+    sb_config_free(&cfg);
+    expect_error("metrics.listen = \"localhost:9464\"\n", "1: metrics.listen",
+                 "host must be an IP address");
+    expect_error("metrics.listen = \"127.0.0.1:0\"\n", "1: metrics.listen", "port");
+    expect_error("\nlog.format = \"xml\"\n", "2: log.format", "\"text\" or \"json\"");
+}
+
 /* SIP on every interface: RTP binds there too, and the SDP carries the
  * media.ip phones can reach; media.bind_ip narrows RTP to one address. */
 static void test_config_media_addresses(void **state)
@@ -378,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_config_trusted_peers),
         cmocka_unit_test(test_config_media_addresses),
         cmocka_unit_test(test_config_media_playback_keys),
+        cmocka_unit_test(test_config_metrics_listen_and_log_format),
         cmocka_unit_test(test_config_reading_unknown_name_is_error),
         cmocka_unit_test(test_config_endless_loop_is_stopped),
         cmocka_unit_test(test_config_missing_file_is_io_error),

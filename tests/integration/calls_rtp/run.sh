@@ -27,7 +27,7 @@ uac caller 1111 &
 caller_pid=$!
 # While it talks: the console shows the live call's quality.
 wait_eq 10 1 reqs /dial.xml || fail "the dial request"
-sleep 2
+sleep 3    # both sides talk from about 1.2 s after the answer
 live=$(timeout 10 "$SB_BIN" console -s "$SB_TMP/console.sock" \
   -e "local q = call('$(param /dial.xml CallSid)').quality; return q.codec .. ' ' .. tostring(q.received > 0) .. ' ' .. tostring(q.mos > 4)")
 assert_eq "$live" "PCMU true true" "call(sid).quality in the console: codec, packets, MOS"

@@ -4,10 +4,17 @@
 # server on embedded defaults or runs every test.
 #
 #   ./setup.sh serve [switchboard args...]   build, then run the server
+#                                            (installs only what building
+#                                            and serving need)
 #   ./setup.sh test                          build, run all tests (unit,
 #                                            spec, integration), then again
 #                                            under ASan+UBSan (unit and
-#                                            integration)
+#                                            integration); also installs
+#                                            the tools the tests drive
+#   ./setup.sh package                       build Release with prefix /usr
+#                                            in PACKAGE_BUILD_DIR (default
+#                                            build-package) and make the
+#                                            Debian package there (CPack)
 #   ./setup.sh build                         build only
 #   ./setup.sh bench [SECONDS]               also installs the benchmark
 #                                            tools (sipp, nginx-light,
@@ -17,7 +24,8 @@
 #                                            bench/calls/run.sh there
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
-# build-asan), BENCH_BUILD_DIR (default build-release), JOBS (default:
+# build-asan), BENCH_BUILD_DIR (default build-release), PACKAGE_BUILD_DIR
+# (default build-package), JOBS (default:
 # number of cores), SB_SKIP_ASAN=1 skips the sanitizer pass.
 set -euo pipefail
 
@@ -26,22 +34,34 @@ cd "$here"
 BUILD_DIR=${BUILD_DIR:-build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-build-release}
+PACKAGE_BUILD_DIR=${PACKAGE_BUILD_DIR:-build-package}
 JOBS=${JOBS:-$(nproc)}
 
-# Debian packages: build tools, libraries, and the tools the tests drive.
+# Debian packages: build tools and libraries, all that building and
+# serving need (TEST_PACKAGES and BENCH_PACKAGES add the rest).
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev liblua5.4-dev lua5.4 libsofia-sip-ua-dev node-llhttp
   libxml2-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
   libedit-dev libssl-dev
   libsndfile1-dev libspeexdsp-dev libespeak-ng-dev espeak-ng-data libspandsp-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-  libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
-  python3-twilio prometheus
-  libsmpp34-dev libnet-smpp-perl python3-aiosmtpd
+  libsmpp34-dev
 )
+# Only for ./setup.sh test: the tools the tests drive (file and systemd's
+# systemd-analyze: the package_install test).
+TEST_PACKAGES=(
+  libcmocka-dev lua-busted sip-tester baresip-core curl sqlite3 python3 tmux
+  linphone-cli
+  python3-twilio prometheus
+  libnet-smpp-perl python3-aiosmtpd
+  file systemd
+)
+# Only for ./setup.sh package: CPack's DEB generator reads ELF files with
+# file and finds library dependencies with dpkg-shlibdeps (dpkg-dev).
+PACKAGE_PACKAGES=(file dpkg-dev)
 # Only for ./setup.sh bench: the RCML web server and the reference SIP proxy
 # of bench/calls, and perf for profiling (bench/calls/run.sh PERF=file).
-BENCH_PACKAGES=(nginx-light kamailio linux-perf)
+BENCH_PACKAGES=(nginx-light kamailio linux-perf sip-tester curl python3 sqlite3)
 
 install_packages() {
   local missing=()
@@ -92,6 +112,7 @@ case "$cmd" in
     build "$BUILD_DIR"
     ;;
   test)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     install_packages
     build "$BUILD_DIR"
     status=0
@@ -112,8 +133,15 @@ case "$cmd" in
     # Other builds and benchmarks must not share the two cores meanwhile.
     exec flock /tmp/sb-bench.lock bench/calls/run.sh "$BENCH_BUILD_DIR" "$@"
     ;;
+  package)
+    PACKAGES+=("${PACKAGE_PACKAGES[@]}")
+    install_packages
+    BUILD_TYPE=Release build "$PACKAGE_BUILD_DIR" -DCMAKE_INSTALL_PREFIX=/usr
+    (cd "$PACKAGE_BUILD_DIR" && cpack -G DEB)
+    ls "$PACKAGE_BUILD_DIR"/switchboard_*.deb
+    ;;
   *)
-    echo "usage: ./setup.sh serve|test|build|bench" >&2
+    echo "usage: ./setup.sh serve|test|build|bench|package" >&2
     exit 2
     ;;
 esac

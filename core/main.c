@@ -2,7 +2,8 @@
  * main.c: the command line. `switchboard [serve] [-c FILE]` runs the
  * server; `console [-c FILE] [-s SOCKET] [-e CODE]...` connects to a
  * running server's console; `check-config FILE` validates a
- * configuration; `version` and `--help` print and exit. Exit codes
+ * configuration; `passwd [-c FILE] EMAIL` sets an account's password
+ * (passwd.c); `version` and `--help` print and exit. Exit codes
  * (README.md, "Command line"):
  *   0  success (serve: clean shutdown)
  *   1  serve: the server could not start or did not shut down cleanly;
@@ -22,8 +23,11 @@
 #include "sip.h"
 #include "server.h"
 #include "console.h"
+#include "passwd.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +43,9 @@ static void usage(FILE *f)
             "       switchboard console [-c FILE] [-s SOCKET] [-e CODE]...\n"
             "                                       Lua console into the running server\n"
             "       switchboard check-config FILE   check a configuration file\n"
+            "       switchboard passwd [-c FILE] EMAIL\n"
+            "                                       set an account's password (from\n"
+            "                                       the terminal, or stdin's first line)\n"
             "       switchboard version             print the version\n"
             "       switchboard --help              show this help\n"
             "\n"
@@ -63,10 +70,27 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The plugins and Lua library of the install, or of the source tree when
- * running from a build directory. */
+/* The plugins and Lua library: the source tree's for the binary of the
+ * build directory; else the install's, found from the binary's own place
+ * (BINDIR/../share/switchboard: an unpacked package or a DESTDIR tree
+ * works where it lies), else at the configured SB_DATADIR. */
 static const char *data_dir(void)
 {
+    static char dir[PATH_MAX];
+    char exe[PATH_MAX], build[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = '\0';             /* exe: the binary's folder */
+        if (realpath(SB_BUILD_DIR, build) && strcmp(exe, build) == 0)
+            return SB_SOURCE_DIR;
+        char rel[PATH_MAX + 64], plugins[PATH_MAX + 80];
+        snprintf(rel, sizeof rel, "%s/%s", exe, SB_BIN_TO_DATADIR);
+        snprintf(plugins, sizeof plugins, "%s/plugins", rel);
+        if (is_dir(plugins) && realpath(rel, dir))
+            return dir;
+    }
     if (is_dir(SB_DATADIR "/plugins"))
         return SB_DATADIR;
     return SB_SOURCE_DIR;
@@ -125,6 +149,7 @@ int main(int argc, char **argv)
     const char *cmd = "serve";
     const char *config_path = NULL;
     const char *socket_path = NULL;
+    const char *passwd_key = NULL;
     const char **codes = sb_xcalloc((size_t)argc, sizeof *codes);
     int ncodes = 0;
     int i = 1;
@@ -137,7 +162,8 @@ int main(int argc, char **argv)
             free(codes);
             return 0;
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
-                   (strcmp(cmd, "serve") == 0 || strcmp(cmd, "console") == 0)) {
+                   (strcmp(cmd, "serve") == 0 || strcmp(cmd, "console") == 0 ||
+                    strcmp(cmd, "passwd") == 0)) {
             config_path = argv[++i];
         } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
                    strcmp(cmd, "console") == 0) {
@@ -148,6 +174,9 @@ int main(int argc, char **argv)
         } else if (strcmp(cmd, "check-config") == 0 && config_path == NULL &&
                    argv[i][0] != '-') {
             config_path = argv[i];
+        } else if (strcmp(cmd, "passwd") == 0 && passwd_key == NULL &&
+                   argv[i][0] != '-') {
+            passwd_key = argv[i];
         } else {
             fprintf(stderr, "switchboard: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -176,6 +205,18 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         return cmd_check_config(config_path);
+    }
+    if (strcmp(cmd, "passwd") == 0) {
+        if (passwd_key == NULL) {
+            fprintf(stderr, "switchboard: passwd needs an EMAIL\n");
+            return EXIT_USAGE;
+        }
+        sb_config_t pcfg;
+        int prc = load_config(&pcfg, config_path);
+        if (prc == 0)
+            prc = sb_passwd_run(&pcfg, passwd_key);
+        sb_config_free(&pcfg);
+        return prc;
     }
     if (strcmp(cmd, "serve") != 0) {
         fprintf(stderr, "switchboard: unknown command '%s'\n", cmd);

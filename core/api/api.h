@@ -115,4 +115,15 @@ void sb_api_free(sb_api_t *api);
  * router first). */
 void sb_api_detach(sb_api_t *api);
 
+/* Sets the password of the account whose e-mail or SID is key (borrowed),
+ * with the effects of a REST update carrying Password: a new salted hash
+ * and a new auth token (the linked Client keeps its own password; realm
+ * is unused). Needs no api: for `switchboard
+ * passwd`; it blocks for the hashing (about 100 ms), so never call it on
+ * the event loop. Returns 0, SB_EINVAL (too weak by Restcomm's rule),
+ * SB_ENOENT (no such account), SB_EPERM (the account is closed) or
+ * SB_ESTORE. */
+int sb_api_account_set_password(sb_store_t *store, const char *realm,
+                                const char *key, const char *password);
+
 #endif

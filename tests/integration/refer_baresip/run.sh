@@ -34,6 +34,7 @@ PY
 cat >"$BS/config" <<CONF
 poll_method		epoll
 sip_listen		127.0.0.1:0
+net_interface		127.0.0.1
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module			aufile.so

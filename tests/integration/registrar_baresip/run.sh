@@ -15,6 +15,7 @@ mkdir -p "$BS"
 cat >"$BS/config" <<CONF
 poll_method		epoll
 sip_listen		127.0.0.1:0
+net_interface		127.0.0.1
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module_app		account.so

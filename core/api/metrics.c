@@ -49,25 +49,7 @@ void sb_api_use_metrics(sb_api_t *api, sb_api_metrics_cb cb, void *arg)
     api->metrics_arg = arg;
 }
 
-/* Writes HELP and TYPE of a family. */
-static void family(sb_buf_t *b, const char *name, const char *type, const char *help)
-{
-    sb_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
 
-/* A label value, escaped as the format wants (\\, \", \n). */
-static void label(sb_buf_t *b, const char *v)
-{
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            sb_buf_putc(b, '\\');
-        if (*v == '\n') {
-            sb_buf_puts(b, "\\n");
-            continue;
-        }
-        sb_buf_putc(b, *v);
-    }
-}
 
 static void write_calls(sb_api_t *api, sb_buf_t *b)
 {
@@ -75,18 +57,19 @@ static void write_calls(sb_api_t *api, sb_buf_t *b)
     memset(&st, 0, sizeof st);
     if (api->calls)
         sb_call_mgr_stats(api->calls, &st);
-    family(b, "switchboard_calls_active", "gauge", "Calls (legs) not over, by direction.");
+    sb_metrics_family(b, "switchboard_calls_active", "gauge",
+                      "Calls (legs) not over, by direction.");
     sb_buf_printf(b, "switchboard_calls_active{direction=\"inbound\"} %lld\n",
                   (long long)st.live_incoming);
     sb_buf_printf(b, "switchboard_calls_active{direction=\"outbound\"} %lld\n",
                   (long long)st.live_outgoing);
-    family(b, "switchboard_calls_started_total", "counter",
+    sb_metrics_family(b, "switchboard_calls_started_total", "counter",
            "Calls (legs) since start, by direction.");
     sb_buf_printf(b, "switchboard_calls_started_total{direction=\"inbound\"} %lld\n",
                   (long long)st.total_incoming);
     sb_buf_printf(b, "switchboard_calls_started_total{direction=\"outbound\"} %lld\n",
                   (long long)st.total_outgoing);
-    family(b, "switchboard_calls_ended_total", "counter",
+    sb_metrics_family(b, "switchboard_calls_ended_total", "counter",
            "Calls (legs) over since start, by direction and final status.");
     static const char *const dirs[] = {"inbound", "outbound-dial", "outbound-api"};
     for (int s = SB_CALL_COMPLETED; s <= SB_CALL_CANCELED; s++)
@@ -94,10 +77,10 @@ static void write_calls(sb_api_t *api, sb_buf_t *b)
             sb_buf_printf(b, "switchboard_calls_ended_total{direction=\"%s\",status=\"%s\"} %lld\n",
                           dirs[d], sb_call_status_name((sb_call_status_t)s),
                           (long long)st.ended[s][d]);
-    family(b, "switchboard_calls_refused_total", "counter",
+    sb_metrics_family(b, "switchboard_calls_refused_total", "counter",
            "New calls refused by admission control (503).");
     sb_buf_printf(b, "switchboard_calls_refused_total %lld\n", (long long)st.refused);
-    family(b, "switchboard_calls_max_concurrent", "gauge",
+    sb_metrics_family(b, "switchboard_calls_max_concurrent", "gauge",
            "The most calls (legs) up at once since start.");
     sb_buf_printf(b, "switchboard_calls_max_concurrent %lld\n", (long long)st.max_concurrent);
 }
@@ -106,16 +89,18 @@ static void write_registrations(sb_api_t *api, sb_buf_t *b)
 {
     int64_t users = 0, contacts = 0;
     sb_store_registrations_count(api->store, sb__api_now(), &users, &contacts);
-    family(b, "switchboard_registered_users", "gauge", "Clients with a live SIP registration.");
+    sb_metrics_family(b, "switchboard_registered_users", "gauge",
+                      "Clients with a live SIP registration.");
     sb_buf_printf(b, "switchboard_registered_users %lld\n", (long long)users);
-    family(b, "switchboard_registered_contacts", "gauge", "Live SIP registration contacts.");
+    sb_metrics_family(b, "switchboard_registered_contacts", "gauge",
+                      "Live SIP registration contacts.");
     sb_buf_printf(b, "switchboard_registered_contacts %lld\n", (long long)contacts);
 }
 
 static void write_rest(sb_api_t *api, sb_buf_t *b)
 {
     static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-    family(b, "switchboard_rest_requests_total", "counter",
+    sb_metrics_family(b, "switchboard_rest_requests_total", "counter",
            "REST API answers, by route and status class.");
     for (int r = 0; r <= SB__API_MAX_ROUTES; r++) {
         const sb__api_route_stats_t *st = &api->rstats[r];
@@ -126,12 +111,12 @@ static void write_rest(sb_api_t *api, sb_buf_t *b)
             if (st->codes[c] == 0)
                 continue;
             sb_buf_puts(b, "switchboard_rest_requests_total{route=\"");
-            label(b, route);
+            sb_metrics_label(b, route);
             sb_buf_printf(b, "\",code=\"%s\"} %llu\n", classes[c],
                           (unsigned long long)st->codes[c]);
         }
     }
-    family(b, "switchboard_rest_request_duration_seconds", "histogram",
+    sb_metrics_family(b, "switchboard_rest_request_duration_seconds", "histogram",
            "REST API answer time, by route.");
     for (int r = 0; r <= SB__API_MAX_ROUTES; r++) {
         const sb__api_route_stats_t *st = &api->rstats[r];
@@ -140,7 +125,7 @@ static void write_rest(sb_api_t *api, sb_buf_t *b)
         const char *route = r < api->nroutes ? api->routes[r].pattern : "none";
         for (int i = 0; i <= SB__API_LAT_BUCKETS; i++) {
             sb_buf_puts(b, "switchboard_rest_request_duration_seconds_bucket{route=\"");
-            label(b, route);
+            sb_metrics_label(b, route);
             if (i < SB__API_LAT_BUCKETS)
                 sb_buf_printf(b, "\",le=\"%g\"} %llu\n", bounds[i],
                               (unsigned long long)st->buckets[i]);
@@ -148,10 +133,10 @@ static void write_rest(sb_api_t *api, sb_buf_t *b)
                 sb_buf_printf(b, "\",le=\"+Inf\"} %llu\n", (unsigned long long)st->count);
         }
         sb_buf_puts(b, "switchboard_rest_request_duration_seconds_sum{route=\"");
-        label(b, route);
+        sb_metrics_label(b, route);
         sb_buf_printf(b, "\"} %.6f\n", st->sum);
         sb_buf_puts(b, "switchboard_rest_request_duration_seconds_count{route=\"");
-        label(b, route);
+        sb_metrics_label(b, route);
         sb_buf_printf(b, "\"} %llu\n", (unsigned long long)st->count);
     }
 }
@@ -182,7 +167,7 @@ static void on_metrics(sb_http_req_t *req, void *arg)
         return;
     }
     sb_buf_t b = SB_BUF_INIT;
-    family(&b, "switchboard_up", "gauge", "1 while the server answers.");
+    sb_metrics_family(&b, "switchboard_up", "gauge", "1 while the server answers.");
     sb_buf_puts(&b, "switchboard_up 1\n");
     write_calls(api, &b);
     write_registrations(api, &b);

@@ -31,21 +31,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Short names for the columns (pool_int.h). */
-#define C_NUMBER SB__POOL_NUMBER
-#define C_COUNTRY SB__POOL_COUNTRY
-#define C_TYPE SB__POOL_TYPE
-#define C_NAME SB__POOL_NAME
-#define C_VOICE SB__POOL_VOICE
-#define C_SMS SB__POOL_SMS
-#define C_MMS SB__POOL_MMS
-#define C_FAX SB__POOL_FAX
-#define C_REGION SB__POOL_REGION
-#define C_POSTAL SB__POOL_POSTAL
-#define C_LOCALITY SB__POOL_LOCALITY
-#define C_TAKEN SB__POOL_TAKEN
-#define C_COUNT SB__POOL_NCOLS
-#define pool_table sb__api_pool_table
 
 #define POOL_MAX_BYTES (64u << 20)      /* the file */
 #define POOL_MAX_NUMBERS 1000000

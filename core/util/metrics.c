@@ -214,8 +214,7 @@ void sb_metrics_lua_error(const char *plugin)
     plugin_errors[n_plugins++]++;
 }
 
-/* A label value, escaped as the format wants. */
-static void put_label(sb_buf_t *b, const char *v)
+void sb_metrics_label(sb_buf_t *b, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -324,7 +323,7 @@ void sb_metrics_write(sb_buf_t *b)
         if (i == n_plugins && plugin_errors[MAX_PLUGINS] == 0)
             break;
         sb_buf_puts(b, "switchboard_lua_errors_total{plugin=\"");
-        put_label(b, i < n_plugins ? plugin_names[i] : "other");
+        sb_metrics_label(b, i < n_plugins ? plugin_names[i] : "other");
         sb_buf_printf(b, "\"} %llu\n",
                       (unsigned long long)plugin_errors[i < n_plugins ? i : MAX_PLUGINS]);
     }

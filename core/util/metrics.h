@@ -86,6 +86,10 @@ void sb_metrics_lag_close(void (*cb)(void *), void *arg);
 /* Appends every family above to b, in Prometheus' text format. */
 void sb_metrics_write(struct sb_buf_s *b);
 
+/* Appends v as a label value, escaped as the text format wants (\\, \",
+ * \n). */
+void sb_metrics_label(struct sb_buf_s *b, const char *v);
+
 /* Clears every counter (unit tests). */
 void sb_metrics_reset(void);
 

@@ -48,9 +48,13 @@ tool="$IT_DIR/rtptool.py"
 talk() { # OUT PORT
   echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to 127.0.0.1:[\$port] --count 100 --seconds 3 --out $1 &amp;\"/></action></nop>"
 }
-scen uas_wait.xml callee "LPORT=$EP" "TALK=$(talk "$SB_TMP/callee.rtp" "$EP")"
+# The caller is answered when the Dial starts: both talk once the callee
+# has answered (500 ms later), as in calls_rtp.
+scen uas_wait.xml callee "LPORT=$EP" \
+  "TALK=<pause milliseconds=\"700\"/>$(talk "$SB_TMP/callee.rtp" "$EP")"
 uas_start callee "$SB_AUX_PORT"
-scen uac_bye.xml caller "LPORT=$CP" HOLD=4000 "TALK=$(talk "$SB_TMP/caller.rtp" "$CP")"
+scen uac_bye.xml caller "LPORT=$CP" HOLD=4000 \
+  "TALK=<pause milliseconds=\"1200\"/>$(talk "$SB_TMP/caller.rtp" "$CP")"
 uac caller 1111 || { show caller; show callee; fail "the relayed call"; }
 uas_wait callee || { show callee; fail "the callee"; }
 scen uac_expect.xml notfound CODE=500

@@ -28,31 +28,33 @@ void sb_api_use_calls(sb_api_t *api, struct sb_call_mgr_s *calls)
     api->calls = calls;
 }
 
-/* StartTime / EndTime: seconds in the table, ISO 8601 out (Joda's form). */
-static void render_time(sb__api_w_t *w, const char *xml, const char *json,
-                        const sb_rows_val_t *v)
+/* StartTime / EndTime: seconds in the table, ISO 8601 out (Joda's form);
+ * RFC 2822 in Twilio's dialect, as its other dates. */
+static void render_time(sb__api_ctx_t *ctx, sb__api_w_t *w, const char *xml,
+                        const char *json, const sb_rows_val_t *v)
 {
     if (v->null) {
         sb__api_w_str(w, xml, json, NULL, SB__W_JOMIT);
         return;
     }
     char d[SB_TIME_BUF];
-    sb_time_iso8601_ms(v->i * 1000, d);
+    if (ctx->json == SB__API_JSON_TWILIO)
+        sb_time_rfc2822((time_t)v->i, d);
+    else
+        sb_time_iso8601_ms(v->i * 1000, d);
     sb__api_w_str(w, xml, json, d, 0);
 }
 
 static void render_start(sb__api_ctx_t *ctx, sb__api_w_t *w,
                          const sb__api_resource_t *res, const sb_rows_val_t *vals)
 {
-    (void)ctx;
-    render_time(w, "StartTime", "start_time", &vals[sb__api_col(res, "start_time")]);
+    render_time(ctx, w, "StartTime", "start_time", &vals[sb__api_col(res, "start_time")]);
 }
 
 static void render_end(sb__api_ctx_t *ctx, sb__api_w_t *w,
                        const sb__api_resource_t *res, const sb_rows_val_t *vals)
 {
-    (void)ctx;
-    render_time(w, "EndTime", "end_time", &vals[sb__api_col(res, "end_time")]);
+    render_time(ctx, w, "EndTime", "end_time", &vals[sb__api_col(res, "end_time")]);
 }
 
 static void render_subresources(sb__api_ctx_t *ctx, sb__api_w_t *w,

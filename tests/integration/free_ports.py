@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints N loopback ports that are free for both UDP and TCP right now.
+"""Prints N loopback ports that are free for both UDP and TCP right now
+(free_ports.py N even: only even ones, as RTP wants).
 
 The ports are drawn at random from 20000-32767: below Linux's ephemeral
 range (32768-60999), where sipp, rtptool and the kernel pick their own
@@ -31,10 +32,15 @@ def free(port):
         t.close(); u.close()
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+even = len(sys.argv) > 2 and sys.argv[2] == "even"
 seen = []
 rng = random.SystemRandom()
 while len(seen) < n:
     p = rng.randint(LOW, HIGH)
+    if even:
+        p &= ~1
+        if p < LOW:
+            continue
     if p not in seen and free(p):
         seen.append(p)
 print(" ".join(str(p) for p in seen))

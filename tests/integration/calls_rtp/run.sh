@@ -7,14 +7,8 @@ source ../calls_common/lib.sh
 app_start
 doc dial.xml '<Response><Dial><Number>+131313</Number></Dial></Response>'
 make_number 1111 /dial.xml >/dev/null
-# Two even ports, as RTP wants (rtptool binds exactly these); rounding
-# two free ports down could give the same one twice.
-CP=""; EP=""
-for p in $(ports 8); do
-  [ $((p % 2)) -eq 0 ] || continue
-  if [ -z "$CP" ]; then CP=$p; elif [ -z "$EP" ]; then EP=$p; fi
-done
-[ -n "$EP" ] || fail "no two even free ports"
+# Two even ports, as RTP wants (rtptool binds exactly these).
+read -r CP EP < <(python3 "$IT_DIR/free_ports.py" 2 even)
 tool="$IT_DIR/rtptool.py"
 talk() { # OUT PORT-VAR
   echo "<nop><action><exec command=\"python3 $tool talk --bind $2 --to ${MEDIA_TO:-127.0.0.1}:[\$port] --count 100 --seconds 3.5 --out $1 &amp;\"/></action></nop>"

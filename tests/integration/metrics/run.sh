@@ -38,16 +38,14 @@ grep -q '^switchboard_media_frames_total ' "$SB_TMP/metrics.txt" || fail "the me
 
 # ---- SIP, registrations, RCML fetches, media workers, store, loop lag ----
 make_client alice Alice-Secret-77 >/dev/null
-# RP for alice's contact; CP and EP even (RTP), neither of them RP: a
+# RP for alice's contact; CP and EP even (RTP), drawn apart from it: a
 # port rounded down to even could be alice's, and rtptool would latch
 # onto the SIP traffic sent there.
-read -r RP rest < <(ports 8)
-CP=""; EP=""
-for p in $rest; do
-  [ $((p % 2)) -eq 0 ] || continue
-  if [ -z "$CP" ]; then CP=$p; elif [ -z "$EP" ]; then EP=$p; fi
+read -r RP < <(ports 1)
+while :; do
+  read -r CP EP < <(python3 "$IT_DIR/free_ports.py" 2 even)
+  [ "$CP" != "$RP" ] && [ "$EP" != "$RP" ] && break
 done
-[ -n "$EP" ] || fail "no two even free ports"
 python3 "$CALLS_COMMON/register.py" alice Alice-Secret-77 "$RP" || fail "alice registers"
 doc dial.xml '<Response><Dial><Number>+131313</Number></Dial></Response>'
 make_number 1111 /dial.xml >/dev/null

@@ -171,6 +171,9 @@ struct sb_call_s {
                                        a leg this server dialled, or a
                                        transferee the trusted transferor
                                        sent on (transfer.c) */
+    int far_trusted;                /* a leg we dialled: its far end is a
+                                       Client or in sip.trusted, so it may
+                                       transfer its peer out (transfer.c) */
     struct orig_s *orig;            /* a created call until it is answered
                                        (originate.c) */
     int muted;                      /* Mute=true (modify.c) */
@@ -232,8 +235,9 @@ sb__call_deferred_t *sb__call_defer(sb_call_mgr_t *mgr, void (*fn)(void *),
  * after its last one. */
 void sb__call_mgr_handle_closed(sb_call_mgr_t *mgr);
 void sb__call_list(sb_call_mgr_t *mgr, sb_call_t *call);
-/* The live dialled leg whose SIP Call-ID is call_id, or NULL (a walk of
- * the live list: only for INVITEs this server sent itself). */
+/* The live outgoing leg (dialled or created over REST) whose SIP Call-ID
+ * is call_id, or NULL (a walk of the live list: only for INVITEs this
+ * server sent itself). */
 sb_call_t *sb__call_by_sip_call_id(sb_call_mgr_t *mgr, const char *call_id);
 void sb__call_unlist(sb_call_mgr_t *mgr, sb_call_t *call);
 int64_t sb__call_now_ms(void);

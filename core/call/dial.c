@@ -15,7 +15,8 @@
  *
  * Guards: a call that is not trusted (call_int.h) reaches only numbers
  * this server serves (through itself, never the proxy) and SIP URIs of
- * this server; anything else fails at once with a Notification (21215).
+ * this server (sip's sb_sip_uri_is_local); anything else fails at once
+ * with a Notification (21215).
  * A Client target must belong to the call's account or one above it.
  *
  * Life of a dial: created by sb_call_dial, finished once (finish()) when
@@ -540,6 +541,26 @@ void sb_call_dial_cancel(sb_call_dial_t *d)
 
 /* One outgoing INVITE of the dial. Returns 0, or an error (the branch is
  * then not counted). */
+/* 1 when the host of a SIP URI is an address in sip.trusted. */
+static int host_trusted(sb_call_mgr_t *mgr, const char *uri)
+{
+    const char *h = strchr(uri, '@');
+    h = h ? h + 1 : strchr(uri, ':') ? strchr(uri, ':') + 1 : uri;
+    char host[64];
+    size_t n;
+    if (*h == '[') {
+        h++;
+        n = strcspn(h, "]");
+    } else {
+        n = strcspn(h, ":;>?");
+    }
+    if (n == 0 || n >= sizeof host)
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return sb_config_trusted(mgr->cfg, host);
+}
+
 static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
                         const char *opts_caller_id, const char *ruri,
                         const char *dest, const char *to_user, const char *to_uri)
@@ -563,6 +584,9 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     /* A Client answers as itself (it authenticated when it registered);
      * any other leg carries the trust of the call that dialled it. */
     b->trusted = t->kind == SB_DIAL_CLIENT || p->trusted;
+    /* Its far end, as a transferor (transfer.c): a Client, or a peer we
+     * trust (sip.trusted: the carrier behind the proxy). */
+    b->far_trusted = t->kind == SB_DIAL_CLIENT || host_trusted(mgr, ruri);
     if (t->kind == SB_DIAL_CLIENT)
         b->client_login = sb_xstrdup(t->dest);
     if (t->status_callback && *t->status_callback) {
@@ -619,30 +643,6 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     }
     sb_log_call(SB_LOG_INFO, p->sid, "dial: calling %s as %s", ruri, b->sid);
     sb__call_status_callback(b, SB_DIAL_EV_INITIATED);
-    return 0;
-}
-
-/* 1 when the host of a SIP URI is this server (its domain or a listen
- * address): a target an untrusted call may reach. */
-static int sip_uri_is_ours(sb_call_mgr_t *mgr, const char *uri)
-{
-    const char *h = strchr(uri, '@');
-    h = h ? h + 1 : strchr(uri, ':') ? strchr(uri, ':') + 1 : uri;
-    size_t n;
-    if (*h == '[') {
-        h++;
-        n = strcspn(h, "]");
-    } else {
-        n = strcspn(h, ":;>?");
-    }
-    const char *dom = sb_sip_domain(mgr->sip);
-    if (dom && strlen(dom) == n && strncasecmp(h, dom, n) == 0)
-        return 1;
-    for (int i = 0; i < mgr->cfg->sip_listen_count; i++) {
-        const char *l = mgr->cfg->sip_listen[i].host;
-        if (strlen(l) == n && strncmp(h, l, n) == 0)
-            return 1;
-    }
     return 0;
 }
 
@@ -723,7 +723,7 @@ static void start_target(sb_call_dial_t *d, const sb_call_dial_opts_t *o,
         break;
     }
     case SB_DIAL_SIP: {
-        if (!d->parent->trusted && !sip_uri_is_ours(mgr, t->dest)) {
+        if (!d->parent->trusted && !sb_sip_uri_is_local(mgr->sip, t->dest)) {
             refuse_untrusted(d, t);
             break;
         }

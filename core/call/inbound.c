@@ -69,11 +69,12 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
     /* Who calls: the Client that proved it (digest), or for a trusted
      * peer its From; anyone else is anonymous, whatever its From says. */
     const char *caller_login = in->auth_login ? in->auth_login
-                               : in->trusted == 1 ? in->from_user : NULL;
-    int trusted = in->auth_login != NULL || in->trusted == 1;
-    if (in->trusted == 2) {
+                               : in->trusted ? in->from_user : NULL;
+    int trusted = in->auth_login != NULL || in->trusted;
+    if (in->self) {
         /* Our own dial of a number we serve: the call that dialled it
-         * decides, so an anonymous call gains nothing by the detour. */
+         * decides (even if our address is also a trusted peer's), so an
+         * anonymous call gains nothing by the detour. */
         const sb_call_t *b = sb__call_by_sip_call_id(mgr, in->call_id);
         const sb_call_t *p = b && b->branch_of ? sb__dial_parent(b->branch_of) : NULL;
         trusted = b != NULL && b->trusted;
@@ -179,11 +180,10 @@ void sb__call_on_invite(sb_sip_leg_t *leg, const sb_sip_invite_info_t *in,
     sb_sip_leg_set_handler(leg, sb__call_on_leg, call);
     sb_log_call(SB_LOG_INFO, call->sid, "call: %s -> %s (number %s, Call-ID %s, %s)",
                 in->from_user, to_user, p2p ? "none: Client to Client" : route.number_sid,
-                in->call_id, in->auth_login ? "authenticated Client"
-                             : in->trusted == 1 ? "trusted peer"
-                             : in->trusted == 2 ? (trusted ? "this server, trusted"
-                                                           : "this server, untrusted")
-                                                : "anonymous");
+                in->call_id, in->self ? (trusted ? "this server, trusted"
+                                                 : "this server, untrusted")
+                             : in->auth_login ? "authenticated Client"
+                             : in->trusted ? "trusted peer" : "anonymous");
     sb_call_ref(call);
     sb__call_set_status(call, SB_CALL_RINGING);
     sb_call_ring(call);

@@ -62,7 +62,7 @@ sb__call_deferred_t *sb__call_defer(sb_call_mgr_t *mgr, void (*fn)(void *),
 sb_call_t *sb__call_by_sip_call_id(sb_call_mgr_t *mgr, const char *call_id)
 {
     for (sb_call_t *c = mgr->calls; c; c = c->next)
-        if (c->dir == SB_CALL_OUTBOUND_DIAL && c->leg && !c->over) {
+        if (c->dir != SB_CALL_INBOUND && c->leg && !c->over) {
             const char *id = sb_sip_leg_call_id(c->leg);
             if (id && strcmp(id, call_id) == 0)
                 return c;

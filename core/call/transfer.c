@@ -189,7 +189,11 @@ void sb__call_on_refer(sb_call_t *call, const sb_sip_leg_event_t *ev)
          * dial out only if the transferor could, until the REFER is
          * refused. */
         r->transferee_trusted = call->peer->trusted;
-        call->peer->trusted = call->trusted;
+        /* An inbound caller is trusted for what it proved; the far end
+         * of a leg we dialled only when it is a Client or a trusted peer
+         * (a number or a SIP address we called authenticated nothing). */
+        call->peer->trusted = call->dir == SB_CALL_INBOUND ? call->trusted
+                              : call->far_trusted || call->client_login != NULL;
     }
     /* Transferor: the login of the transferor's leg (a Client it dialled
      * or that called in), else Referred-By's user, else the Contact's

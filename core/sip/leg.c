@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -279,13 +280,22 @@ static void refuse(nua_t *nua, nua_handle_t *nh, int status, const char *phrase)
     nua_handle_destroy(nh);
 }
 
-/* 1 when ip:port is one of our own SIP listeners: a number dialled with
- * no outbound proxy comes back to us from there. */
-static int is_self(const sb_sip_t *sip, const char *ip, int port)
+/* 1 when the INVITE is one this server sent itself (a number of ours
+ * dialled with no outbound proxy comes back to us): it comes from one of
+ * our addresses (any port, UDP or TCP; any address when we listen on all)
+ * and carries the Call-ID of one of our outgoing legs, which we chose
+ * (sb_sip_leg_invite). */
+static int from_self(const sb_sip_t *sip, const char *ip, const char *call_id)
 {
-    for (int i = 0; i < sip->cfg->sip_listen_count; i++)
-        if (sip->cfg->sip_listen[i].port == port &&
-            strcmp(sip->cfg->sip_listen[i].host, ip) == 0)
+    int ours = 0;
+    for (int i = 0; i < sip->cfg->sip_listen_count && !ours; i++) {
+        const char *h = sip->cfg->sip_listen[i].host;
+        ours = strcmp(h, ip) == 0 || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
+    }
+    if (!ours)
+        return 0;
+    for (const sb_sip_leg_t *l = sip->legs; l; l = l->next)
+        if (l->outgoing && l->call_id && strcmp(l->call_id, call_id) == 0)
             return 1;
     return 0;
 }
@@ -335,9 +345,10 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
     int port;
     const char *transport;
     sb__sip_source_of(nua, ip, sizeof ip, &port, &transport);
-    int trusted = is_self(sip, ip, port) ? 2 : sb_config_trusted(sip->cfg, ip);
+    int trusted = sb_config_trusted(sip->cfg, ip);
+    int self = from_self(sip, ip, msg->sip_call_id->i_id);
     char *login = NULL;
-    if (!trusted &&
+    if (!trusted && !self &&
         sb__sip_reg_invite_auth(sip, nua, nh, msg, ip, port, transport, &login) != 0) {
         nua_handle_destroy(nh);
         return;
@@ -377,6 +388,7 @@ static void on_new_invite(sb_sip_t *sip, nua_t *nua, nua_handle_t *nh,
         .source_port = port,
         .transport = transport,
         .trusted = trusted,
+        .self = self,
         .auth_login = login,
     };
     if (!info.request_uri || !info.from_uri || !info.to_uri || !info.contact) {
@@ -683,8 +695,15 @@ int sb_sip_leg_invite(sb_sip_t *sip, const sb_sip_invite_req_t *req,
     leg->auth_user = sb_xstrdup(req->auth_user);
     leg->auth_password = sb_xstrdup(req->auth_password);
     leg->dlg = sb__sip_dlg_outgoing(req->dest);
+    /* Our own Call-ID, known from the start: an INVITE we send to
+     * ourselves (a number of ours dialled with no proxy) is matched to
+     * the leg that sent it when it arrives (call/inbound.c). */
+    char *token = sb_token_new();
+    leg->call_id = sb_xasprintf("%s@%s", token, sb_sip_domain(sip));
+    free(token);
     leg->nh = nua_handle(sip->nua, leg,
                          TAG_IF(req->dest, NUTAG_PROXY(req->dest)),
+                         SIPTAG_CALL_ID_STR(leg->call_id),
                          SIPTAG_TO_STR(to), SIPTAG_FROM_STR(sb_buf_str(&from)),
                          TAG_END());
     free(to);
@@ -782,6 +801,30 @@ const char *sb_sip_domain(const sb_sip_t *sip)
     if (sip->cfg->sip_domain && *sip->cfg->sip_domain)
         return sip->cfg->sip_domain;
     return sip->cfg->sip_listen[0].host;
+}
+
+int sb_sip_uri_is_local(sb_sip_t *sip, const char *uri)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = uri ? url_make(home, uri) : NULL;
+    int ok = u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host &&
+             u->url_headers == NULL &&
+             (u->url_params == NULL || !url_has_param(u, "maddr"));
+    if (ok) {
+        /* The host: our domain or a listen address; the port (5060, or
+         * 5061 for sips, when absent): one we listen on. */
+        int host = strcasecmp(u->url_host, sb_sip_domain(sip)) == 0;
+        int want = u->url_port ? atoi(u->url_port) : u->url_type == url_sips ? 5061 : 5060;
+        int port = 0;
+        for (int i = 0; i < sip->cfg->sip_listen_count; i++) {
+            const sb_listen_t *l = &sip->cfg->sip_listen[i];
+            host = host || strcmp(u->url_host, l->host) == 0;
+            port = port || want == l->port;
+        }
+        ok = host && port;
+    }
+    su_home_deinit(home);
+    return ok;
 }
 
 int sb_sip_uri_with_user(const char *uri, const char *user, char **out)

@@ -118,9 +118,11 @@ typedef struct sb_sip_invite_info_s {
     int source_port;
     const char *transport;          /* "udp" or "tcp" */
     const char *user_agent;         /* NULL when absent */
-    int trusted;                    /* 1: from a trusted peer (sip.trusted);
-                                       2: from this server itself (a
-                                       number dialled with no proxy) */
+    int trusted;                    /* from a trusted peer (sip.trusted) */
+    int self;                       /* this server's own INVITE (a number
+                                       dialled with no proxy): from one of
+                                       its addresses, with the Call-ID of
+                                       one of its outgoing legs */
     const char *auth_login;         /* the Client that proved its identity
                                        (digest), or NULL */
 } sb_sip_invite_info_t;
@@ -268,6 +270,12 @@ int sb_sip_uri_with_user(const char *uri, const char *user, char **out);
 
 /* Returns the domain our URIs use (the configured sip.domain). */
 const char *sb_sip_domain(const sb_sip_t *sip);
+
+/* 1 when uri is a sip:/sips: URI of this server: its host our domain or a
+ * listen address, its port (5060 or 5061 when absent) one we listen on, no maddr
+ * parameter and no headers (which would route it elsewhere); else 0.
+ * What a call that may not leave the server may still dial (call/). */
+int sb_sip_uri_is_local(sb_sip_t *sip, const char *uri);
 
 
 /* ---- MESSAGE (message.c) ------------------------------------------------- */

@@ -26,6 +26,14 @@ make_number 1111 /out.xml >/dev/null
 make_number 2222 /here.xml >/dev/null
 make_number 3333 /answer.xml >/dev/null
 make_number 4444 /other.xml >/dev/null
+doc detour.xml '<Response><Dial action="/after_detour.xml" timeout="5"><Number>1111</Number></Dial></Response>'
+doc after_detour.xml '<Response><Hangup/></Response>'
+doc sipport.xml "<Response><Dial action=\"/after_sip.xml\" timeout=\"3\"><Sip>sip:+4420@127.0.0.1:$SB_AUX_PORT</Sip></Dial></Response>"
+doc siproute.xml "<Response><Dial action=\"/after_sip.xml\" timeout=\"3\"><Sip>sip:x@127.0.0.1?Route=%3Csip:127.0.0.1:$SB_AUX_PORT%3Blr%3E</Sip></Dial></Response>"
+doc after_sip.xml '<Response><Hangup/></Response>'
+make_number 6666 /detour.xml >/dev/null
+make_number 7777 /sipport.xml >/dev/null
+make_number 8888 /siproute.xml >/dev/null
 make_client alice Secret-Alice-1 >/dev/null
 
 # Anything that reaches the outbound proxy is counted: a sipp UAS there
@@ -58,14 +66,34 @@ grep -q "INVITE sip:3333" "$SB_TMP/proxy.msg" 2>/dev/null \
   && fail "the internal number went through the outbound proxy"
 pass "the internal number was reached without the outbound proxy"
 
+# ---- nor by a SIP URI that only looks like ours ------------------------------
+for n in 7777 8888; do
+  scen uac_expect.xml anon_sip$n CODE=480
+  uac anon_sip$n $n || { show anon_sip$n; fail "anonymous caller to $n: the <Sip> Dial is refused (480)"; }
+  assert_eq "$(param /after_sip.xml DialCallStatus)" failed "$n: DialCallStatus=failed"
+done
+grep -q "^INVITE" "$SB_TMP/proxy.msg" 2>/dev/null \
+  && fail "a <Sip> URI on our host with another port, or with a Route header, left the server"
+pass "<Sip> URIs on our host but another port (or the default one, not ours) are refused"
+
+# ---- nor by a detour through one of our numbers ------------------------------
+scen uac_expect.xml anon_detour CODE=480
+uac anon_detour 6666 || { show anon_detour; fail "anonymous caller to 6666 (dials 1111): 480"; }
+wait_eq 5 2 reqs /after.xml || fail "1111's Dial action runs for the detour"
+assert_eq "$(param /after.xml DialCallStatus)" failed "the detour's Dial out is refused"
+assert_log "call: bob -> 1111 .*this server, untrusted" "the detour is known as this server's own, untrusted"
+grep -q "^INVITE" "$SB_TMP/proxy.msg" 2>/dev/null && fail "the detour made the server dial out"
+pass "an anonymous caller gains nothing by dialling a number whose application dials out"
+
 # ---- a From that names a Client must prove it -------------------------------
 scen uac_expect.xml claim CODE=407 "CONTACT=Contact: <sip:alice@[local_ip]:[local_port]>"
 sed -i 's/<sip:bob@\[local_ip\]:\[local_port\]>;tag/<sip:alice@[local_ip]:[local_port]>;tag/' "$SB_TMP/claim.xml"
+before=$(reqs /out.xml)
 uac claim 1111 || { show claim; fail "INVITE From alice without credentials: 407"; }
 grep -q "^Proxy-Authenticate: Digest .*realm=" "$SB_TMP/claim.msg" \
   || fail "the 407 carries a Proxy-Authenticate challenge"
 pass "an INVITE claiming a Client is challenged (407 Proxy-Authenticate)"
-assert_eq "$(reqs /out.xml)" 1 "the unauthenticated claim ran no application"
+assert_eq "$(reqs /out.xml)" "$before" "the unauthenticated claim ran no application"
 
 # sipp signs "sip:IP:PORT" unless told the Request-URI, as phones sign.
 AUTHURI=1111@127.0.0.1:$SB_SIP_PORT   # sipp adds "sip:"
@@ -85,6 +113,7 @@ grep -q "INVITE sip:+442071234567@127.0.0.1" "$SB_TMP/proxy.msg" \
 pass "an authenticated Client's call dials out"
 assert_eq "$(param /after.xml DialCallStatus)" completed "alice's Dial completed"
 assert_log "call: alice -> 1111 .*authenticated Client" "the call is logged as an authenticated Client's"
+
 
 # ---- another account's Client -----------------------------------------------
 req POST "/Accounts.json" "${admin[@]}" --data-urlencode "EmailAddress=carol@example.com" \

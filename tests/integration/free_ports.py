@@ -33,6 +33,10 @@ def free(port):
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 even = len(sys.argv) > 2 and sys.argv[2] == "even"
+# The ports the runner has handed out already (bound later, by the server
+# and the test's peers) are not free, whatever a bind says now.
+taken = {int(os.environ[k]) for k in ("SB_SIP_PORT", "SB_HTTP_PORT", "SB_AUX_PORT",
+                                      "SB_AUX_PORT2") if os.environ.get(k, "").isdigit()}
 seen = []
 rng = random.SystemRandom()
 while len(seen) < n:
@@ -41,6 +45,6 @@ while len(seen) < n:
         p &= ~1
         if p < LOW:
             continue
-    if p not in seen and free(p):
+    if p not in seen and p not in taken and free(p):
         seen.append(p)
 print(" ".join(str(p) for p in seen))

@@ -465,6 +465,10 @@ static void run(fx_t *fx, script_t script)
     fx->cfg_a.sip_listen[0] = (sb_listen_t){SB_TRANSPORT_UDP, "127.0.0.1", fx->port_a};
     fx->cfg_b.sip_listen[0] = (sb_listen_t){SB_TRANSPORT_UDP, "127.0.0.1", fx->port_b};
     fx->cfg_a.sip_listen_count = fx->cfg_b.sip_listen_count = 1;
+    /* Agent B stands in for the carrier and the phones: a trusted peer,
+     * so the calls it places may dial out (docs/security.md). */
+    fx->cfg_a.sip_trusted[0] = (sb_netblock_t){AF_INET, {127, 0, 0, 1}, 32};
+    fx->cfg_a.sip_trusted_count = 1;
 
     snprintf(path, sizeof path, "%s/c%d.db", tmpdir, dbn++);
     assert_int_equal(sb_store_open(path, &fx->store, err, sizeof err), 0);

@@ -541,26 +541,6 @@ void sb_call_dial_cancel(sb_call_dial_t *d)
 
 /* One outgoing INVITE of the dial. Returns 0, or an error (the branch is
  * then not counted). */
-/* 1 when the host of a SIP URI is an address in sip.trusted. */
-static int host_trusted(sb_call_mgr_t *mgr, const char *uri)
-{
-    const char *h = strchr(uri, '@');
-    h = h ? h + 1 : strchr(uri, ':') ? strchr(uri, ':') + 1 : uri;
-    char host[64];
-    size_t n;
-    if (*h == '[') {
-        h++;
-        n = strcspn(h, "]");
-    } else {
-        n = strcspn(h, ":;>?");
-    }
-    if (n == 0 || n >= sizeof host)
-        return 0;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    return sb_config_trusted(mgr->cfg, host);
-}
-
 static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
                         const char *opts_caller_id, const char *ruri,
                         const char *dest, const char *to_user, const char *to_uri)
@@ -586,7 +566,7 @@ static int start_branch(sb_call_dial_t *d, const sb_call_dial_target_t *t,
     b->trusted = t->kind == SB_DIAL_CLIENT || p->trusted;
     /* Its far end, as a transferor (transfer.c): a Client, or a peer we
      * trust (sip.trusted: the carrier behind the proxy). */
-    b->far_trusted = t->kind == SB_DIAL_CLIENT || host_trusted(mgr, ruri);
+    b->far_trusted = t->kind == SB_DIAL_CLIENT || sb_sip_uri_trusted(mgr->sip, ruri);
     if (t->kind == SB_DIAL_CLIENT)
         b->client_login = sb_xstrdup(t->dest);
     if (t->status_callback && *t->status_callback) {

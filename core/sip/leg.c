@@ -827,6 +827,25 @@ int sb_sip_uri_is_local(sb_sip_t *sip, const char *uri)
     return ok;
 }
 
+int sb_sip_uri_trusted(sb_sip_t *sip, const char *uri)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = uri ? url_make(home, uri) : NULL;
+    char host[64] = "";
+    if (u && u->url_host) {
+        /* An IPv6 reference keeps its brackets in url_host. */
+        const char *h = u->url_host;
+        size_t n = strlen(h);
+        if (n >= 2 && h[0] == '[' && h[n - 1] == ']')
+            h++, n -= 2;
+        if (n < sizeof host)
+            memcpy(host, h, n), host[n] = '\0';
+    }
+    int ok = host[0] && sb_config_trusted(sip->cfg, host);
+    su_home_deinit(home);
+    return ok;
+}
+
 int sb_sip_uri_with_user(const char *uri, const char *user, char **out)
 {
     su_home_t home[1] = {SU_HOME_INIT(home)};

@@ -277,6 +277,9 @@ const char *sb_sip_domain(const sb_sip_t *sip);
  * What a call that may not leave the server may still dial (call/). */
 int sb_sip_uri_is_local(sb_sip_t *sip, const char *uri);
 
+/* 1 when the host of uri is an address in sip.trusted, else 0. */
+int sb_sip_uri_trusted(sb_sip_t *sip, const char *uri);
+
 
 /* ---- MESSAGE (message.c) ------------------------------------------------- */
 
